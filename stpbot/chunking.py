@@ -1,0 +1,152 @@
+"""Split documents into quotable passages: whole sentences from one paragraph."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from stpbot.documents import Block, Document
+
+# Bumped whenever passage boundaries change, so old indexes count as stale.
+CHUNKER_VERSION = "1"
+
+# A passage holds a few sentences at most: short enough that its best sentence is
+# what matched, long enough to read as a quote.
+MAX_SENTENCES = 3
+TARGET_CHARS = 320
+BLOCK_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A quotable run of sentences with where it came from.
+
+    `start`/`end` index the document's clean text (its paragraphs joined by a blank
+    line); `sentences` are (start, end) offsets into `text`.
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    heading: str | None
+    sentences: tuple[tuple[int, int], ...]
+
+    @property
+    def locator(self) -> str:
+        """Where a reader finds the passage, e.g. "para 7"."""
+        return f"para {self.paragraph}"
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> object:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of `text`, trimmed of surrounding whitespace, covering all of it."""
+    spans: list[tuple[int, int]] = []
+    for span in _segmenter().segment(text):  # type: ignore[attr-defined]
+        start, end = span.start, span.end
+        # Copy-pasted web text glues sentences ("plans.Whilst"); split them too.
+        cuts = [start] + [start + m.start() for m in _GLUED.finditer(text[start:end])] + [end]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if a < b:
+                spans.append((a, b))
+    return spans
+
+
+# Sentences that lean on the one before ("It suggests two reasons for this") read
+# wrongly alone, so a passage boundary is not put in front of them.
+_LEANS_BACK = re.compile(
+    r"^[\"'“‘(]*(it|this|these|that|those|they|them|he|she|his|her|its|their|such|so|"
+    r"but|and|or|yet|however|therefore|thus|also|then|instead|otherwise)\b",
+    re.IGNORECASE,
+)
+
+
+Span = tuple[int, int]
+
+
+def _split_evenly(spans: list[Span], leans: list[bool], parts: int) -> list[list[Span]]:
+    total = spans[-1][1] - spans[0][0]
+    groups: list[list[Span]] = [[]]
+    cut_due = False
+    for span, leans_back in zip(spans, leans, strict=True):
+        middle = (span[0] + span[1]) / 2 - spans[0][0]
+        # A sentence joins the part its midpoint falls in, so parts come out even.
+        if groups[-1] and len(groups) < parts and middle > total * len(groups) / parts:
+            cut_due = True
+        if cut_due and not (leans_back and len(groups[-1]) < MAX_SENTENCES):
+            groups.append([])
+            cut_due = False
+        groups[-1].append(span)
+    return groups
+
+
+def _group(text: str, spans: list[Span]) -> list[list[Span]]:
+    """Cut a paragraph's sentences into the fewest even passages that fit the limits.
+
+    Even parts avoid the orphan a greedy cut leaves ("Be prepared!" on its own).
+    """
+    if not spans:
+        return []
+    leans = [bool(_LEANS_BACK.match(text[a:b])) for a, b in spans]
+    total = spans[-1][1] - spans[0][0]
+    parts = max(math.ceil(total / TARGET_CHARS), math.ceil(len(spans) / MAX_SENTENCES))
+    while True:
+        groups = _split_evenly(spans, leans, parts)
+        if all(len(g) <= MAX_SENTENCES for g in groups) or parts >= len(spans):
+            return groups
+        parts += 1
+
+
+def _block_passages(doc_id: str, block: Block, offset: int) -> Iterator[Passage]:
+    spans = split_sentences(block.text)
+    for k, group in enumerate(_group(block.text, spans), start=1):
+        a, b = group[0][0], group[-1][1]
+        yield Passage(
+            id=f"{doc_id}#p{block.number}.{k}",
+            doc_id=doc_id,
+            text=block.text[a:b],
+            start=offset + a,
+            end=offset + b,
+            paragraph=block.number,
+            heading=block.heading,
+            sentences=tuple((s - a, e - a) for s, e in group),
+        )
+
+
+def chunk_document(document: Document) -> list[Passage]:
+    """All passages of a document, in reading order."""
+    passages: list[Passage] = []
+    offset = 0
+    for block in document.blocks:
+        passages.extend(_block_passages(document.id, block, offset))
+        offset += len(block.text) + len(BLOCK_SEPARATOR)
+    return passages
+
+
+def document_text(document: Document) -> str:
+    """The clean text that passage spans index into."""
+    return BLOCK_SEPARATOR.join(block.text for block in document.blocks)

@@ -1,0 +1,122 @@
+"""The core a frontend talks to: open an index, then ask, summarise and compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stpbot.answers import (
+    Answer,
+    Comparison,
+    Summary,
+    answer_from,
+    comparison_from,
+    summary_from,
+)
+from stpbot.errors import IndexMissingError, QuestionError
+from stpbot.index import load_index
+from stpbot.indexer import BuildProgress, BuildReport, build_index, is_stale
+from stpbot.search import DEFAULT_THRESHOLD, Retriever
+from stpbot.topics import Topic, find_topic, load_topics
+
+if TYPE_CHECKING:
+    from stpbot.documents import Source
+    from stpbot.embedding import Embedder
+    from stpbot.index import LoadedIndex
+
+MAX_QUESTION_CHARS = 2000
+SUMMARY_QUOTES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """A document the bot knows, for `sources` listings."""
+
+    source: Source
+    passages: int
+
+
+def check_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
+    """The question, trimmed; raises `QuestionError` if empty or longer than `limit`."""
+    question = " ".join(text.split())
+    if not question:
+        raise QuestionError("the question is empty; ask something about the briefings")
+    if len(question) > limit:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {limit:,}"
+        )
+    return question
+
+
+class Engine:
+    """Answers questions from one loaded index."""
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        topics: list[Topic],
+        threshold: float = DEFAULT_THRESHOLD,
+        max_question_chars: int = MAX_QUESTION_CHARS,
+    ) -> None:
+        self.index = index
+        self.topics = topics
+        self.retriever = Retriever(index, embedder, threshold=threshold)
+        self.max_question_chars = max_question_chars
+
+    @classmethod
+    def open(
+        cls,
+        knowledge_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_question_chars: int = MAX_QUESTION_CHARS,
+        build_if_stale: bool = True,
+        progress: BuildProgress | None = None,
+    ) -> tuple[Engine, BuildReport | None]:
+        """Load the index, first (re)building it when missing or out of date."""
+        report = None
+        if build_if_stale:
+            try:
+                stale = is_stale(index_dir, knowledge_dir, embedder.name)
+            except IndexMissingError:
+                stale = True
+            if stale:
+                report = build_index(knowledge_dir, index_dir, embedder, progress)
+        index = load_index(index_dir, embedder.name, embedder.dimension)
+        engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
+        return engine, report
+
+    def ask(self, question: str, k: int = 3) -> Answer:
+        """The `k` most relevant quotes for `question`, or an empty answer."""
+        question = check_question(question, self.max_question_chars)
+        return answer_from(question, self.retriever.search(question, k))
+
+    def _topic_query(self, text: str) -> tuple[str, str, str | None]:
+        text = check_question(text, self.max_question_chars)
+        topic = find_topic(self.topics, text)
+        if topic is None:
+            return text, text, None
+        return topic.name, topic.query, topic.id
+
+    def summary(self, topic: str, k: int = SUMMARY_QUOTES) -> Summary:
+        """Diverse quotes on a catalogue topic or free text, grouped by source."""
+        name, query, topic_id = self._topic_query(topic)
+        return summary_from(name, topic_id, self.retriever.diverse(query, k))
+
+    def compare(self, topic: str) -> Comparison:
+        """Each organisation's best quote on a catalogue topic or free text."""
+        name, query, topic_id = self._topic_query(topic)
+        pool = self.retriever.candidates(query, limit=60)
+        if not self.retriever.answerable(pool):
+            return comparison_from(name, topic_id, [])
+        relevant = [h for h in pool if h.dense >= self.retriever.floor]
+        return comparison_from(name, topic_id, relevant)
+
+    def sources(self) -> list[SourceInfo]:
+        """Every indexed document with its passage count."""
+        return [
+            SourceInfo(entry.source(), entry.passages) for entry in self.index.manifest.documents
+        ]

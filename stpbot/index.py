@@ -1,0 +1,356 @@
+"""The index on disk: versioned folders, an atomic `current` pointer, verified loads.
+
+Layout::
+
+    index/current                 text file naming the live version
+    index/versions/<id>/          manifest.json, vectors.faiss, vector_owner.npy,
+                                  vector_role.npy, passages.jsonl, bm25/,
+                                  bm25_context/
+
+A build writes a new version folder, fsyncs it and only then swaps `current`, so a
+crash at any moment leaves the previous version live. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from stpbot.chunking import Passage
+from stpbot.documents import Source
+from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from stpbot.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FORMAT_VERSION = 1
+POINTER = "current"
+VERSIONS = "versions"
+MANIFEST = "manifest.json"
+KEEP_VERSIONS = 2
+# Vector roles: which view of a passage a vector embeds (>= 0: that sentence alone).
+ROLE_PASSAGE = -2
+ROLE_CONTEXT = -1
+
+REBUILD_HINT = "run `stpbot index --full` to rebuild it"
+
+
+class DocumentEntry(BaseModel):
+    id: str
+    title: str
+    path: str
+    publisher: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    checksum: str
+    passages: int
+
+    def source(self) -> Source:
+        return Source(
+            id=self.id,
+            title=self.title,
+            path=self.path,
+            publisher=self.publisher,
+            author=self.author,
+            date=self.date,
+            url=self.url,
+        )
+
+
+class SkippedFile(BaseModel):
+    path: str
+    checksum: str
+    reason: str
+
+
+class Manifest(BaseModel):
+    format_version: int
+    model: str
+    dimension: int
+    chunker: str
+    index_type: str
+    passage_count: int
+    vector_count: int
+    built_at: str
+    build_seconds: float
+    documents: list[DocumentEntry]
+    skipped: list[SkippedFile]
+    files: dict[str, str]
+
+
+class StoredPassage(BaseModel):
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    heading: str | None
+    sentences: list[tuple[int, int]]
+    context: str
+
+    def passage(self) -> Passage:
+        return Passage(
+            id=self.id,
+            doc_id=self.doc_id,
+            text=self.text,
+            start=self.start,
+            end=self.end,
+            paragraph=self.paragraph,
+            heading=self.heading,
+            sentences=tuple(self.sentences),
+        )
+
+
+@dataclass
+class IndexContents:
+    """Everything a build produces, before it is written."""
+
+    documents: list[DocumentEntry]
+    skipped: list[SkippedFile]
+    passages: list[Passage]
+    contexts: list[str]
+    vectors: np.ndarray
+    owner: np.ndarray
+    role: np.ndarray
+    model: str
+    chunker: str
+    build_seconds: float
+
+
+@dataclass
+class LoadedIndex:
+    """A verified index in memory: passages, sources, vectors and BM25."""
+
+    path: Path
+    manifest: Manifest
+    passages: list[Passage]
+    contexts: list[str]
+    sources: dict[str, Source]
+    vectors: Any  # faiss.Index
+    owner: np.ndarray
+    role: np.ndarray
+    lexical: LexicalIndex
+    lexical_context: LexicalIndex
+
+    def vector_range(self, passage: int) -> tuple[int, int]:
+        """Rows of `vectors` that belong to passage number `passage`."""
+        import numpy as np
+
+        lo = int(np.searchsorted(self.owner, passage, side="left"))
+        hi = int(np.searchsorted(self.owner, passage, side="right"))
+        return lo, hi
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Serialise builds of one index folder across processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_files(folder: Path, contents: IndexContents) -> dict[str, str]:
+    import faiss
+    import numpy as np
+
+    index = faiss.IndexFlatIP(contents.vectors.shape[1])
+    index.add(contents.vectors)
+    faiss.write_index(index, str(folder / "vectors.faiss"))
+    np.save(folder / "vector_owner.npy", contents.owner.astype(np.int32), allow_pickle=False)
+    np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
+    with (folder / "passages.jsonl").open("w", encoding="utf-8") as fh:
+        for passage, context in zip(contents.passages, contents.contexts, strict=True):
+            record = StoredPassage(
+                id=passage.id,
+                doc_id=passage.doc_id,
+                text=passage.text,
+                start=passage.start,
+                end=passage.end,
+                paragraph=passage.paragraph,
+                heading=passage.heading,
+                sentences=list(passage.sentences),
+                context=context,
+            )
+            fh.write(record.model_dump_json() + "\n")
+    texts = [p.text for p in contents.passages]
+    LexicalIndex.build(texts).save(folder / "bm25")
+    with_context = [f"{c} {t}".strip() for t, c in zip(texts, contents.contexts, strict=True)]
+    LexicalIndex.build(with_context).save(folder / "bm25_context")
+    return {
+        path.relative_to(folder).as_posix(): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def publish(index_dir: Path, contents: IndexContents) -> Manifest:
+    """Write `contents` as a new version and make it current; returns its manifest."""
+    versions = index_dir / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6}"
+    staging = versions / f".build-{version}"
+    staging.mkdir()
+    try:
+        files = _write_files(staging, contents)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=contents.model,
+            dimension=int(contents.vectors.shape[1]),
+            chunker=contents.chunker,
+            index_type="flat",
+            passage_count=len(contents.passages),
+            vector_count=int(contents.vectors.shape[0]),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(contents.build_seconds, 3),
+            documents=contents.documents,
+            skipped=contents.skipped,
+            files=files,
+        )
+        (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _fsync_tree(staging)
+        final = versions / version
+        staging.rename(final)
+        _fsync_dir(versions)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer_tmp = index_dir / f".{POINTER}.{version}"
+    pointer_tmp.write_text(version + "\n", encoding="utf-8")
+    with pointer_tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer_tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+    _prune(index_dir, keep=version)
+    return manifest
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Keep the live version and the one before it; drop older ones and dead builds."""
+    versions = index_dir / VERSIONS
+    finished = sorted(p for p in versions.iterdir() if not p.name.startswith("."))
+    survivors = {keep, *[p.name for p in finished if p.name != keep][-(KEEP_VERSIONS - 1) :]}
+    for path in versions.iterdir():
+        if path.name not in survivors:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_version(index_dir: Path) -> Path:
+    """The folder of the live version; raises `IndexMissingError` when there is none."""
+    pointer = index_dir / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise IndexMissingError(f"no index in {index_dir}; run `stpbot index`") from exc
+    folder = index_dir / VERSIONS / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexCorruptError(f"index pointer {pointer} names no version; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    """The live version's manifest, validated but without checking file hashes."""
+    folder = current_version(index_dir)
+    try:
+        return Manifest.model_validate_json((folder / MANIFEST).read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise IndexCorruptError(f"index manifest in {folder} is unreadable; {REBUILD_HINT}") from exc
+
+
+def _verify(folder: Path, manifest: Manifest) -> None:
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index format {manifest.format_version} is not {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    for name, expected in manifest.files.items():
+        path = folder / name
+        if not path.is_file() or _sha256(path) != expected:
+            raise IndexCorruptError(f"index file {name} is damaged or missing; {REBUILD_HINT}")
+
+
+def load_index(index_dir: Path, model: str, dimension: int | None = None) -> LoadedIndex:
+    """Load and verify the live index; it must have been built with `model`."""
+    import faiss
+    import numpy as np
+
+    folder = current_version(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
+        raise IndexMismatchError(
+            f"index was built with model {manifest.model} ({manifest.dimension} dims), "
+            f"not {model}; run `stpbot index --full` to rebuild it"
+        )
+    _verify(folder, manifest)
+    try:
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        owner = np.load(folder / "vector_owner.npy", allow_pickle=False)
+        role = np.load(folder / "vector_role.npy", allow_pickle=False)
+        with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
+            stored = [StoredPassage.model_validate_json(line) for line in fh]
+        lexical = LexicalIndex.load(folder / "bm25", len(stored))
+        lexical_context = LexicalIndex.load(folder / "bm25_context", len(stored))
+    except (OSError, RuntimeError, ValueError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"index in {folder} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    counts_ok = (
+        vectors.ntotal == manifest.vector_count == len(owner) == len(role)
+        and vectors.d == manifest.dimension
+        and len(stored) == manifest.passage_count
+    )
+    if not counts_ok:
+        raise IndexCorruptError(f"index in {folder} is inconsistent; {REBUILD_HINT}")
+    return LoadedIndex(
+        path=folder,
+        manifest=manifest,
+        passages=[s.passage() for s in stored],
+        contexts=[s.context for s in stored],
+        sources={d.id: d.source() for d in manifest.documents},
+        vectors=vectors,
+        owner=owner,
+        role=role,
+        lexical=lexical,
+        lexical_context=lexical_context,
+    )

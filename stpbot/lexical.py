@@ -1,0 +1,64 @@
+"""BM25 keyword search over passages (bm25s with an English stemmer)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens, as the index and queries use them."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """A BM25 index whose rows line up with the passage store."""
+
+    def __init__(self, model: Any, size: int) -> None:
+        self._model = model
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        model = bm25s.BM25()
+        # bm25s keeps the vocabulary when given string tokens, so queries need no ids.
+        model.index(tokenize(texts), show_progress=False)
+        return cls(model, len(texts))
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        import bm25s
+
+        model = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        return cls(model, size)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for `query` (zeros when no word is known)."""
+        import numpy as np
+
+        vocab = self._model.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
