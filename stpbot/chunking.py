@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -66,11 +67,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         start, end = span.start, span.end
         # Copy-pasted web text glues sentences ("plans.Whilst"); split them too.
         cuts = [start] + [start + m.start() for m in _GLUED.finditer(text[start:end])] + [end]
-        for a, b in zip(cuts, cuts[1:], strict=False):
-            while a < b and text[a].isspace():
-                a += 1
-            while b > a and text[b - 1].isspace():
-                b -= 1
+        for raw_start, raw_end in itertools.pairwise(cuts):
+            piece = text[raw_start:raw_end]
+            a = raw_start + len(piece) - len(piece.lstrip())
+            b = raw_end - (len(piece) - len(piece.rstrip()))
             if a < b:
                 spans.append((a, b))
     return spans

@@ -60,6 +60,9 @@ class Embedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # Weight-loading bars and warnings are noise to a bot user, terminal or not.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
 
         try:
@@ -70,10 +73,9 @@ class Embedder:
     @property
     def dimension(self) -> int:
         # sentence-transformers 6 renamed the method; 5.x (the ONNX extra's) has the old one.
-        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
-        dim = getter()
+        model = self._model
+        getter = getattr(model, "get_embedding_dimension", None)
+        dim = getter() if getter else model.get_sentence_embedding_dimension()
         if dim is None:
             raise StpbotError(f"model {self.name} does not report its embedding size")
         return int(dim)
@@ -102,4 +104,5 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector, shape (dimension,)."""
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector

@@ -68,6 +68,7 @@ class Engine:
     @classmethod
     def open(
         cls,
+        *,
         knowledge_dir: Path,
         index_dir: Path,
         embedder: Embedder,

@@ -83,9 +83,12 @@ class Report:
         }
 
 
+_QUOTES = str.maketrans("’‘“”", "''\"\"")
+
+
 def normalise(text: str) -> str:
     """Lower case, straight quotes, single spaces: how `expect` is matched."""
-    text = text.lower().translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'}))
+    text = text.lower().translate(_QUOTES)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -232,7 +232,9 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
     """Write `contents` as a new version and make it current; returns its manifest."""
     versions = index_dir / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
-    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6}"
+    version = (
+        datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.time_ns() % 10**6}"
+    )
     staging = versions / f".build-{version}"
     staging.mkdir()
     try:
@@ -263,7 +265,7 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
     pointer_tmp.write_text(version + "\n", encoding="utf-8")
     with pointer_tmp.open("rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(pointer_tmp, index_dir / POINTER)
+    pointer_tmp.replace(index_dir / POINTER)
     _fsync_dir(index_dir)
     _prune(index_dir, keep=version)
     return manifest
@@ -298,7 +300,9 @@ def read_manifest(index_dir: Path) -> Manifest:
     try:
         return Manifest.model_validate_json((folder / MANIFEST).read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
-        raise IndexCorruptError(f"index manifest in {folder} is unreadable; {REBUILD_HINT}") from exc
+        raise IndexCorruptError(
+            f"index manifest in {folder} is unreadable; {REBUILD_HINT}"
+        ) from exc
 
 
 def _verify(folder: Path, manifest: Manifest) -> None:
@@ -334,7 +338,9 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Loa
         lexical = LexicalIndex.load(folder / "bm25", len(stored))
         lexical_context = LexicalIndex.load(folder / "bm25_context", len(stored))
     except (OSError, RuntimeError, ValueError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"index in {folder} cannot be read ({exc}); {REBUILD_HINT}") from exc
+        raise IndexCorruptError(
+            f"index in {folder} cannot be read ({exc}); {REBUILD_HINT}"
+        ) from exc
     counts_ok = (
         vectors.ntotal == manifest.vector_count == len(owner) == len(role)
         and vectors.d == manifest.dimension

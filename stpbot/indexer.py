@@ -175,7 +175,9 @@ def build_index(
 
         for document in documents:
             prior = old.get(document.id)
-            reuse = previous is not None and prior is not None and prior.checksum == document.checksum
+            reuse = (
+                previous is not None and prior is not None and prior.checksum == document.checksum
+            )
             if reuse and previous is not None:
                 doc_rows = [i for i, p in enumerate(previous.passages) if p.doc_id == document.id]
                 doc_passages = [previous.passages[i] for i in doc_rows]
@@ -189,11 +191,15 @@ def build_index(
             else:
                 doc_passages = chunk_document(document)
                 doc_contexts = _contexts(document, doc_passages)
-                views = [v for p, c in zip(doc_passages, doc_contexts, strict=True) for v in _views(p, c)]
+                views = [
+                    v for p, c in zip(doc_passages, doc_contexts, strict=True) for v in _views(p, c)
+                ]
                 to_embed.append((len(pieces), views))
                 pieces.append(np.zeros((0, dimension), dtype=np.float32))
                 roles.append(np.array([r for r, _ in views], dtype=np.int16))
-                counts.extend(len(_views(p, c)) for p, c in zip(doc_passages, doc_contexts, strict=True))
+                counts.extend(
+                    len(_views(p, c)) for p, c in zip(doc_passages, doc_contexts, strict=True)
+                )
                 report_lists["changed" if prior else "added"].append(document.id)
             passages.extend(doc_passages)
             contexts.extend(doc_contexts)

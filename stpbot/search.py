@@ -154,7 +154,8 @@ class Retriever:
 
     def passage_vector(self, row: int) -> np.ndarray:
         vectors, roles = self._views(row)
-        return vectors[int((roles == ROLE_PASSAGE).argmax())]
+        vector: np.ndarray = vectors[int((roles == ROLE_PASSAGE).argmax())]
+        return vector
 
     def _duplicate(self, hit: Hit, chosen: list[Hit]) -> bool:
         vec = self.passage_vector(hit.row)

@@ -26,7 +26,6 @@ def parse_plaintext(text: str) -> list[RawBlock]:
         marker = _LIST_MARKER.match(line)
         if marker:
             flush()
-            line = line[marker.end() :]
-        current.append(line.strip())
+        current.append(line[marker.end() if marker else 0 :].strip())
     flush()
     return blocks

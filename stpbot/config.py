@@ -1,0 +1,50 @@
+"""Settings from the environment (prefix `STPBOT_`) and an optional `.env` file.
+
+Only the CLI and the app factories read these; everything below takes plain arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from stpbot.embedding import DEFAULT_MODEL
+from stpbot.engine import MAX_QUESTION_CHARS
+from stpbot.search import DEFAULT_THRESHOLD
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; see the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STPBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    knowledge_dir: Path = Path("knowledge")
+    index_dir: Path = Path("index")
+    embedding_model: str = DEFAULT_MODEL
+    relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
+    max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
+    admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "STPBOT_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "STPBOT_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "STPBOT_SLACK_SIGNING_SECRET"),
+    )
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # "U012ABC,U034DEF" or a single id; spaces around commas are forgiven.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

@@ -1,0 +1,89 @@
+"""Terminal rendering with rich: the quote, its highlight in bold, then its source."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from stpbot.render.attribution import attribution
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from stpbot.answers import Answer, Comparison, Quote, Summary
+    from stpbot.engine import SourceInfo
+    from stpbot.topics import Topic
+
+NOT_FOUND = "I could not find this in the briefings."
+
+
+def quote_text(quote: Quote, number: int | None = None, with_source: bool = True) -> Text:
+    """A quote in curly quotes with its best sentence bold, and a dim source line."""
+    a, b = quote.highlight
+    text = Text()
+    text.append(f"{number}. " if number is not None else "")
+    text.append("“" + quote.text[:a])
+    text.append(quote.text[a:b], style="bold")
+    text.append(quote.text[b:] + "”")
+    if with_source:
+        indent = "   " if number is not None else ""
+        text.append(f"\n{indent}— {attribution(quote.source, quote.locator)}", style="dim")
+    return text
+
+
+def not_found(topics: list[Topic]) -> Text:
+    text = Text(NOT_FOUND, style="yellow")
+    if topics:
+        names = ", ".join(t.id for t in topics)
+        text.append(f"\nThey cover these topics (stpbot topics): {names}")
+    return text
+
+
+def render_answer(answer: Answer, topics: list[Topic]) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"Q: {answer.question}", style="bold cyan")]
+    if not answer.answered:
+        parts.append(not_found(topics))
+    for number, quote in enumerate(answer.quotes, start=1):
+        parts.extend([Text(""), quote_text(quote, number)])
+    return Group(*parts)
+
+
+def render_summary(summary: Summary, topics: list[Topic]) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"Summary: {summary.topic}", style="bold cyan")]
+    if not summary.found:
+        parts.append(not_found(topics))
+    for group in summary.groups:
+        parts.extend([Text(""), Text(attribution(group.source), style="bold")])
+        for quote in group.quotes:
+            parts.append(quote_text(quote, with_source=False))
+            parts.append(Text(f"— {quote.locator}", style="dim"))
+    return Group(*parts)
+
+
+def render_comparison(comparison: Comparison, topics: list[Topic]) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"Compare: {comparison.topic}", style="bold cyan")]
+    if not comparison.found:
+        parts.append(not_found(topics))
+    for quote in comparison.rows:
+        parts.extend([Text(""), Text(quote.source.organisation, style="bold"), quote_text(quote)])
+    return Group(*parts)
+
+
+def render_topics(topics: list[Topic]) -> RenderableType:
+    table = Table("id", "topic", "what it covers", box=None)
+    for topic in topics:
+        table.add_row(topic.id, topic.name, topic.description)
+    return table
+
+
+def render_sources(infos: list[SourceInfo]) -> RenderableType:
+    table = Table("title", "organisation", "author", "date", "passages", "file", box=None)
+    for info in infos:
+        s = info.source
+        table.add_row(
+            s.title, s.publisher or "", s.author or "", s.date or "", str(info.passages), s.path
+        )
+    return table
