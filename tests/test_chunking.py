@@ -1,0 +1,80 @@
+"""Chunking: passages are whole sentences of one paragraph, with true spans."""
+
+from __future__ import annotations
+
+import re
+
+from stpbot.chunking import MAX_SENTENCES, chunk_document, document_text, split_sentences
+from stpbot.documents import Block, Document, Source
+from stpbot.ingest import discover, load_document
+from tests.conftest import KNOWLEDGE
+
+
+def _doc(*paragraphs: str) -> Document:
+    blocks = tuple(Block(text=p, number=i) for i, p in enumerate(paragraphs, start=1))
+    return Document(source=Source(id="d", title="T", path="d.md"), checksum="x", blocks=blocks)
+
+
+def test_split_sentences_handles_abbreviations_and_glued_sentences():
+    text = "Dr. Smith met the CCG at 3 p.m. on Monday. It went well.Whilst others waited."
+    sentences = [text[a:b] for a, b in split_sentences(text)]
+    assert sentences == [
+        "Dr. Smith met the CCG at 3 p.m. on Monday.",
+        "It went well.",
+        "Whilst others waited.",
+    ]
+
+
+def test_passages_never_cross_paragraphs_and_spans_are_true():
+    for path in discover(KNOWLEDGE):
+        doc = load_document(path, KNOWLEDGE)
+        text = document_text(doc)
+        paragraphs = {b.number: b.text for b in doc.blocks}
+        for passage in chunk_document(doc):
+            assert text[passage.start : passage.end] == passage.text
+            assert passage.text in paragraphs[passage.paragraph]
+            assert 1 <= len(passage.sentences) <= MAX_SENTENCES
+            assert passage.locator == f"para {passage.paragraph}"
+
+
+def test_passages_end_on_sentence_boundaries():
+    paragraph = " ".join(
+        f"Sentence number {i} says something quite long about STPs." for i in range(9)
+    )
+    passages = chunk_document(_doc(paragraph))
+    assert len(passages) >= 3
+    assert " ".join(p.text for p in passages) == paragraph
+    for passage in passages:
+        assert re.search(r"STPs\.$", passage.text)
+
+
+def test_a_sentence_leaning_on_the_one_before_stays_with_it():
+    paragraph = (
+        "The report says the groups most absent from governance were patients and the public, "
+        "who were rarely asked. "
+        "It suggests there are two main reasons for this; lack of time and instructions to keep "
+        "plans private. "
+        "Local leaders were frustrated by the deadlines they were given. "
+        "Councils wanted more say in how the plans were drawn up."
+    )
+    passages = chunk_document(_doc(paragraph))
+    assert len(passages) == 2
+    assert not passages[1].text.startswith("It suggests")
+
+
+def test_no_orphan_single_short_sentence():
+    paragraph = (
+        "This won't come as a surprise to members, who have said the same for many months. "
+        "The report does suggest that public involvement will improve once plans have been "
+        "published widely. Does this mean we need to get ready to be more involved in the "
+        "new year? Be prepared!"
+    )
+    passages = chunk_document(_doc(paragraph))
+    assert all(len(p.text) > 20 for p in passages)
+
+
+def test_passage_ids_are_unique_and_stable():
+    doc = load_document(next(iter(discover(KNOWLEDGE))), KNOWLEDGE)
+    first = [p.id for p in chunk_document(doc)]
+    assert len(first) == len(set(first))
+    assert first == [p.id for p in chunk_document(doc)]

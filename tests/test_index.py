@@ -1,0 +1,100 @@
+"""The index on disk: manifest, atomic versions, integrity checks, incremental builds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, StpbotError
+from stpbot.index import current_version, load_index, read_manifest
+from stpbot.indexer import build_index, is_stale
+
+
+def test_manifest_records_model_counts_and_checksums(built):
+    knowledge, index = built
+    manifest = read_manifest(index)
+    assert manifest.model == "all-MiniLM-L6-v2"
+    assert manifest.dimension == 384
+    assert len(manifest.documents) == 5
+    assert manifest.passage_count == sum(d.passages for d in manifest.documents) > 50
+    assert all(len(d.checksum) == 64 for d in manifest.documents)
+    assert {"vectors.faiss", "passages.jsonl", "vector_owner.npy"} <= set(manifest.files)
+    assert manifest.built_at
+    assert not is_stale(index, knowledge, "all-MiniLM-L6-v2")
+
+
+def test_unchanged_rebuild_reuses_everything_and_keeps_the_old_version(workspace, embedder):
+    knowledge, index = workspace
+    before = current_version(index)
+    report = build_index(knowledge, index, embedder)
+    assert len(report.unchanged) == 5
+    assert report.added == report.changed == report.removed == []
+    after = current_version(index)
+    assert after != before
+    assert before.is_dir()  # the previous version is kept for rollback
+
+
+def test_changed_added_removed_documents_are_reported(workspace, embedder):
+    knowledge, index = workspace
+    (knowledge / "all-stps-to-be-published-soon.md").unlink()
+    path = knowledge / "ten-reflections-publishing-stps.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA new closing line was added.\n")
+    (knowledge / "extra.md").write_text("# Extra\n\nPharmacists asked to join the STP board.\n")
+    assert is_stale(index, knowledge, embedder.name)
+    report = build_index(knowledge, index, embedder)
+    assert report.added == ["extra"]
+    assert report.changed == ["ten-reflections-publishing-stps"]
+    assert report.removed == ["all-stps-to-be-published-soon"]
+    assert len(report.unchanged) == 3
+    loaded = load_index(index, embedder.name, embedder.dimension)
+    assert any("Pharmacists" in p.text for p in loaded.passages)
+    assert not any(p.doc_id == "all-stps-to-be-published-soon" for p in loaded.passages)
+
+
+def test_damaged_file_is_a_clear_error(workspace):
+    _, index = workspace
+    folder = current_version(index)
+    faiss_file = folder / "vectors.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated
+    with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is damaged.*stpbot index"):
+        load_index(index, "all-MiniLM-L6-v2")
+
+
+def test_unreadable_manifest_is_a_clear_error(workspace):
+    _, index = workspace
+    (current_version(index) / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="manifest"):
+        load_index(index, "all-MiniLM-L6-v2")
+
+
+def test_other_model_is_a_mismatch_telling_to_rebuild(built):
+    _, index = built
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        load_index(index, "some-other-model")
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexMissingError, match="stpbot index"):
+        load_index(tmp_path / "nothing", "all-MiniLM-L6-v2")
+
+
+def test_empty_knowledge_folder_keeps_the_previous_index(workspace, embedder, tmp_path):
+    _, index = workspace
+    before = current_version(index)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(StpbotError, match="no documents to index"):
+        build_index(empty, index, embedder)
+    assert current_version(index) == before
+    load_index(index, embedder.name)
+
+
+def test_no_pickle_in_the_index(built):
+    _, index = built
+    folder = current_version(index)
+    for path in folder.rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises on object (pickled) arrays
+    # The manifest is plain JSON a person can read.
+    assert json.loads((folder / "manifest.json").read_text())["format_version"] == 1

@@ -1,0 +1,103 @@
+"""Retrieval quality and answer shape on the real index of the bundled briefings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from stpbot.errors import QuestionError
+from stpbot.evaluation import DEPTH, Report, load_questions, score
+from tests.conftest import EVAL_FILE
+
+# Phrases that only page furniture uses; no quote may ever contain them.
+FURNITURE = re.compile(
+    r"cookie|newsletter|sign up|signing up|mailing list|unsubscribe|login to access|"
+    r"leave a reply|add a comment|post a comment|fill out all fields|prevent spam|"
+    r"required fields|will not be (published|displayed)|read more about|categories:",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.skipif(not EVAL_FILE.exists(), reason="shared eval set not present")
+def test_eval_meets_the_quality_bar(engine):
+    report = Report(
+        [score(item, engine.ask(item.question, k=DEPTH)) for item in load_questions(EVAL_FILE)]
+    )
+    assert report.recall(1) >= 0.85
+    assert report.recall(3) >= 0.95
+    assert report.abstention == 1.0
+    assert report.answered_in_scope == 1.0
+
+
+def test_no_passage_in_the_index_is_boilerplate(engine):
+    offenders = [p.text for p in engine.index.passages if FURNITURE.search(p.text)]
+    assert offenders == []
+
+
+def test_answer_quotes_verbatim_with_highlight_and_attribution(engine):
+    answer = engine.ask("When were STPs submitted?")
+    assert answer.answered
+    top = answer.quotes[0]
+    assert "submitted on 21 October" in top.highlight_text
+    assert top.highlight_text in top.text
+    assert top.source.title.startswith("Ten quick reflections")
+    assert top.locator == "para 1"
+    # Verbatim: the quote is a span of the source paragraph it names.
+    passage = next(p for p in engine.index.passages if p.id == top.passage_id)
+    assert passage.text == top.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the recipe for a Victoria sponge cake?", "How do I reset my Slack password?"],
+)
+def test_out_of_scope_questions_get_no_quotes(engine, question):
+    answer = engine.ask(question)
+    assert not answer.answered
+    assert answer.quotes == ()
+
+
+def test_top_three_span_documents_unless_one_is_named(engine):
+    answer = engine.ask("What does effective engagement of local communities require?")
+    docs = [q.source.id for q in answer.quotes[:3]]
+    assert max(docs.count(d) for d in docs) <= 2
+    named = engine.ask("What does NAVCA say about the voluntary sector and STPs?")
+    assert all(q.source.publisher == "NAVCA" for q in named.quotes[:3])
+
+
+def test_no_two_quotes_are_the_same_text(engine):
+    answer = engine.ask("Why were patients and the public absent from STPs?", k=10)
+    texts = [q.text for q in answer.quotes]
+    assert len(texts) == len(set(texts))
+
+
+def test_empty_and_overlong_questions_are_refused(engine):
+    with pytest.raises(QuestionError, match="empty"):
+        engine.ask("   ")
+    with pytest.raises(QuestionError, match="limit is 2,000"):
+        engine.ask("why " * 1000)
+
+
+def test_summary_of_a_catalogue_topic_is_diverse_and_grouped(engine):
+    summary = engine.summary("local government")
+    assert summary.topic_id == "local-government"
+    assert len(summary.groups) >= 2
+    ids = [g.source.id for g in summary.groups]
+    assert len(ids) == len(set(ids))  # one group per source
+    quotes = [q.text for g in summary.groups for q in g.quotes]
+    assert len(quotes) == len(set(quotes))
+    assert any("council" in q.lower() for q in quotes)
+
+
+def test_summary_of_free_text_and_of_nonsense(engine):
+    assert engine.summary("management consultants").found
+    assert not engine.summary("boiling point of water at sea level").found
+
+
+def test_comparison_gives_one_quote_per_organisation(engine):
+    comparison = engine.compare("voluntary-sector")
+    orgs = [q.source.organisation for q in comparison.rows]
+    assert len(orgs) >= 2
+    assert len(orgs) == len(set(orgs))
+    assert comparison.rows[0].score >= comparison.rows[-1].score
