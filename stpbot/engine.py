@@ -118,6 +118,4 @@ class Engine:
 
     def sources(self) -> list[SourceInfo]:
         """Every indexed document with its passage count."""
-        return [
-            SourceInfo(entry.source(), entry.passages) for entry in self.index.manifest.documents
-        ]
+        return [SourceInfo(entry.source, entry.passages) for entry in self.index.manifest.documents]

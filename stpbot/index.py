@@ -49,26 +49,9 @@ REBUILD_HINT = "run `stpbot index --full` to rebuild it"
 
 
 class DocumentEntry(BaseModel):
-    id: str
-    title: str
-    path: str
-    publisher: str | None = None
-    author: str | None = None
-    date: str | None = None
-    url: str | None = None
+    source: Source
     checksum: str
     passages: int
-
-    def source(self) -> Source:
-        return Source(
-            id=self.id,
-            title=self.title,
-            path=self.path,
-            publisher=self.publisher,
-            author=self.author,
-            date=self.date,
-            url=self.url,
-        )
 
 
 class SkippedFile(BaseModel):
@@ -93,27 +76,10 @@ class Manifest(BaseModel):
 
 
 class StoredPassage(BaseModel):
-    id: str
-    doc_id: str
-    text: str
-    start: int
-    end: int
-    paragraph: int
-    heading: str | None
-    sentences: list[tuple[int, int]]
-    context: str
+    """One line of passages.jsonl: a passage and the text that precedes it."""
 
-    def passage(self) -> Passage:
-        return Passage(
-            id=self.id,
-            doc_id=self.doc_id,
-            text=self.text,
-            start=self.start,
-            end=self.end,
-            paragraph=self.paragraph,
-            heading=self.heading,
-            sentences=tuple(self.sentences),
-        )
+    passage: Passage
+    context: str
 
 
 @dataclass
@@ -205,17 +171,7 @@ def _write_files(folder: Path, contents: IndexContents) -> dict[str, str]:
     np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
     with (folder / "passages.jsonl").open("w", encoding="utf-8") as fh:
         for passage, context in zip(contents.passages, contents.contexts, strict=True):
-            record = StoredPassage(
-                id=passage.id,
-                doc_id=passage.doc_id,
-                text=passage.text,
-                start=passage.start,
-                end=passage.end,
-                paragraph=passage.paragraph,
-                heading=passage.heading,
-                sentences=list(passage.sentences),
-                context=context,
-            )
+            record = StoredPassage(passage=passage, context=context)
             fh.write(record.model_dump_json() + "\n")
     texts = [p.text for p in contents.passages]
     LexicalIndex.build(texts).save(folder / "bm25")
@@ -351,9 +307,9 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Loa
     return LoadedIndex(
         path=folder,
         manifest=manifest,
-        passages=[s.passage() for s in stored],
+        passages=[s.passage for s in stored],
         contexts=[s.context for s in stored],
-        sources={d.id: d.source() for d in manifest.documents},
+        sources={d.source.id: d.source for d in manifest.documents},
         vectors=vectors,
         owner=owner,
         role=role,

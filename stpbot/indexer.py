@@ -78,7 +78,7 @@ def knowledge_state(knowledge_dir: Path) -> dict[str, str]:
 def is_stale(index_dir: Path, knowledge_dir: Path, model: str) -> bool:
     """True when the live index misses, or was built from other files or settings."""
     manifest = read_manifest(index_dir)
-    built = {d.path: d.checksum for d in manifest.documents}
+    built = {d.source.path: d.checksum for d in manifest.documents}
     built.update({s.path: s.checksum for s in manifest.skipped})
     return (
         manifest.model != model
@@ -162,7 +162,7 @@ def build_index(
             )
         dimension = embedder.dimension
         previous = None if full else _reusable(index_dir, embedder.name, dimension)
-        old = {d.id: d for d in previous.manifest.documents} if previous else {}
+        old = {d.source.id: d for d in previous.manifest.documents} if previous else {}
         report_lists: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
 
         passages: list[Passage] = []
@@ -203,18 +203,9 @@ def build_index(
                 report_lists["changed" if prior else "added"].append(document.id)
             passages.extend(doc_passages)
             contexts.extend(doc_contexts)
-            source = document.source
             entries.append(
                 DocumentEntry(
-                    id=source.id,
-                    title=source.title,
-                    path=source.path,
-                    publisher=source.publisher,
-                    author=source.author,
-                    date=source.date,
-                    url=source.url,
-                    checksum=document.checksum,
-                    passages=len(doc_passages),
+                    source=document.source, checksum=document.checksum, passages=len(doc_passages)
                 )
             )
 
