@@ -206,13 +206,14 @@ def ask(
             out.print()
 
 
+TopicArgument = Annotated[
+    str, typer.Argument(help="A topic id or name from `stpbot topics`, or any text")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+
+
 @app.command()
-def summary(
-    topic: Annotated[
-        str, typer.Argument(help="A topic id or name from `stpbot topics`, or any text")
-    ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+def summary(topic: TopicArgument, as_json: JsonOption = False) -> None:
     """Diverse quotes on a topic across the briefings, grouped by source."""
     from stpbot.render.json import summary_dict
     from stpbot.render.text import render_summary
@@ -226,12 +227,7 @@ def summary(
 
 
 @app.command()
-def compare(
-    topic: Annotated[
-        str, typer.Argument(help="A topic id or name from `stpbot topics`, or any text")
-    ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
+def compare(topic: TopicArgument, as_json: JsonOption = False) -> None:
     """What each organisation says on a topic: its best quote."""
     from stpbot.render.json import comparison_dict
     from stpbot.render.text import render_comparison
@@ -245,7 +241,7 @@ def compare(
 
 
 @app.command()
-def topics(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def topics(as_json: JsonOption = False) -> None:
     """List the topics you can ask a summary or comparison of."""
     from stpbot.render.json import topics_list
     from stpbot.render.text import render_topics
@@ -259,7 +255,7 @@ def topics(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
-def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def sources(as_json: JsonOption = False) -> None:
     """List the indexed documents with their passage counts."""
     from stpbot.render.json import sources_list
     from stpbot.render.text import render_sources
@@ -276,7 +272,7 @@ def evaluate(
     file: Annotated[
         Path, typer.Argument(help="JSONL with question and expect (null = out of scope)")
     ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
     misses: Annotated[
         bool, typer.Option("--misses", help="List questions not ranked first")
     ] = False,
