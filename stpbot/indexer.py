@@ -87,14 +87,9 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str) -> bool:
     )
 
 
-def _contexts(document: Document, passages: list[Passage]) -> list[str]:
-    """The sentence before each passage, which often names what "it" or "the report" is."""
-    contexts: list[str] = []
-    previous = ""
-    for passage in passages:
-        contexts.append(previous)
-        previous = passage.text
-    return contexts
+def _contexts(passages: list[Passage]) -> list[str]:
+    """The passage before each one, which often names what "it" or "the report" is."""
+    return ["", *(p.text for p in passages[:-1])]
 
 
 def _views(passage: Passage, context: str) -> list[tuple[int, str]]:
@@ -190,16 +185,15 @@ def build_index(
                 report_lists["unchanged"].append(document.id)
             else:
                 doc_passages = chunk_document(document)
-                doc_contexts = _contexts(document, doc_passages)
-                views = [
-                    v for p, c in zip(doc_passages, doc_contexts, strict=True) for v in _views(p, c)
+                doc_contexts = _contexts(doc_passages)
+                per_passage = [
+                    _views(p, c) for p, c in zip(doc_passages, doc_contexts, strict=True)
                 ]
+                views = [v for group in per_passage for v in group]
                 to_embed.append((len(pieces), views))
                 pieces.append(np.zeros((0, dimension), dtype=np.float32))
                 roles.append(np.array([r for r, _ in views], dtype=np.int16))
-                counts.extend(
-                    len(_views(p, c)) for p, c in zip(doc_passages, doc_contexts, strict=True)
-                )
+                counts.extend(len(group) for group in per_passage)
                 report_lists["changed" if prior else "added"].append(document.id)
             passages.extend(doc_passages)
             contexts.extend(doc_contexts)
