@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +52,9 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         self.name = model
         self.batch_size = batch_size
+        # A Hugging Face fast tokenizer is not safe to call from two threads at once
+        # ("Already borrowed"): a bot answers questions while a reindex embeds.
+        self._lock = threading.Lock()
 
     @cached_property
     def _model(self) -> SentenceTransformer:
@@ -87,15 +91,17 @@ class Embedder:
         chunks = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
-            chunks.append(
-                self._model.encode(
-                    batch,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
+            model = self._model
+            with self._lock:
+                chunks.append(
+                    model.encode(
+                        batch,
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
                 )
-            )
             if progress is not None:
                 progress(len(batch))
         if not chunks:

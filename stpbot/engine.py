@@ -90,10 +90,13 @@ class Engine:
         engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
         return engine, report
 
-    def ask(self, question: str, k: int = 3) -> Answer:
-        """The `k` most relevant quotes for `question`, or an empty answer."""
+    def ask(self, question: str, k: int = 3, previous: str | None = None) -> Answer:
+        """The `k` most relevant quotes for `question`, or an empty answer.
+
+        `previous` is the earlier question of the same conversation, if any.
+        """
         question = check_question(question, self.max_question_chars)
-        return answer_from(question, self.retriever.search(question, k))
+        return answer_from(question, self.retriever.search(question, k, previous=previous))
 
     def _topic_query(self, text: str) -> tuple[str, str, str | None]:
         text = check_question(text, self.max_question_chars)

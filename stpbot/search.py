@@ -37,7 +37,17 @@ DENSE_CANDIDATES = 256
 LEXICAL_CANDIDATES = 64
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
+# A follow-up's own words weigh more than the question it follows.
+FOLLOW_UP_OWN = 0.6
 TOP = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    text: str
+    vector: np.ndarray
+    lexical: np.ndarray
+    rows: set[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,24 @@ class Hit:
     def highlight_text(self) -> str:
         a, b = self.highlight
         return self.passage.text[a:b]
+
+
+def _follow_up(own: Hit, framed: Hit, carry: bool) -> Hit:
+    """Blend a follow-up's own reading with its reading after the previous question.
+
+    The follow-up's own words lead (it names the new subject); when `carry`, the
+    framed reading brings the subject over and can clear the gate ("who said that?").
+    """
+    best = framed if carry and framed.dense > own.dense else own
+    return Hit(
+        passage=own.passage,
+        source=own.source,
+        score=FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score,
+        dense=best.dense,
+        lexical=FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical,
+        highlight=best.highlight,
+        row=own.row,
+    )
 
 
 def _unit_max(scores: np.ndarray) -> np.ndarray:
@@ -129,22 +157,43 @@ class Retriever:
             row=row,
         )
 
-    def candidates(self, query: str, limit: int = 50) -> list[Hit]:
-        """The best `limit` passages by fused score, before thresholds and diversity."""
+    def _query(self, text: str) -> _Query:
         import numpy as np
 
-        query_vec = self.embedder.embed_query(query)
+        vector = self.embedder.embed_query(text)
         n_vec = min(DENSE_CANDIDATES, self.index.vectors.ntotal)
-        _, ids = self.index.vectors.search(query_vec.reshape(1, -1), n_vec)
+        _, ids = self.index.vectors.search(vector.reshape(1, -1), n_vec)
         rows = {int(self.index.owner[i]) for i in ids[0] if i >= 0}
-        own = _unit_max(self.index.lexical.scores(query))
-        framed = _unit_max(self.index.lexical_context.scores(query))
+        own = _unit_max(self.index.lexical.scores(text))
+        framed = _unit_max(self.index.lexical_context.scores(text))
         lexical = (1 - CONTEXT_LEXICAL_SHARE) * own + CONTEXT_LEXICAL_SHARE * framed
         if lexical.size and float(lexical.max()) > 0:
             n_lex = min(LEXICAL_CANDIDATES, lexical.size)
             top = np.argpartition(-lexical, n_lex - 1)[:n_lex]
             rows.update(int(i) for i in top if lexical[i] > 0)
-        hits = [self._hit(r, query_vec, query, float(lexical[r])) for r in rows]
+        return _Query(text, vector, lexical, rows)
+
+    def _scored(self, row: int, query: _Query) -> Hit:
+        return self._hit(row, query.vector, query.text, float(query.lexical[row]))
+
+    def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
+        """The best `limit` passages by fused score, before thresholds and diversity.
+
+        With `previous` (the question before, in a conversation) the query is also
+        read in its light, so "what about the voluntary sector?" keeps its subject.
+        """
+        own = self._query(query)
+        if previous is None:
+            hits = [self._scored(r, own) for r in own.rows]
+        else:
+            framed = self._query(f"{previous} {query}")
+            pairs = [
+                (self._scored(r, own), self._scored(r, framed)) for r in own.rows | framed.rows
+            ]
+            # A follow-up must itself be loosely about the briefings ("who said that?"
+            # is; "and the football?" is not) before the earlier question may carry it.
+            carry = max((o.dense for o, _ in pairs), default=0.0) >= self.floor
+            hits = [_follow_up(o, f, carry) for o, f in pairs]
         hits.sort(key=lambda h: (-h.score, h.passage.id))
         return hits[:limit]
 
@@ -165,16 +214,18 @@ class Retriever:
             for c in chosen
         )
 
-    def search(self, query: str, k: int = TOP) -> list[Hit]:
+    def search(self, query: str, k: int = TOP, previous: str | None = None) -> list[Hit]:
         """Up to `k` answer passages, or none when nothing clears the threshold.
 
         Near-duplicates are dropped, and the first three come from at least two
-        documents unless the question names a document.
+        documents unless the question names a document. `previous` is the
+        conversation's earlier question, for follow-ups.
         """
-        pool = self.candidates(query, limit=max(50, k * 5))
+        pool = self.candidates(query, limit=max(50, k * 5), previous=previous)
         if not self.answerable(pool):
             return []
-        targeted = {h.passage.doc_id for h in pool if targets(query, h.source)}
+        named = f"{previous} {query}" if previous else query
+        targeted = {h.passage.doc_id for h in pool if targets(named, h.source)}
         eligible = [h for h in pool if h.dense >= self.floor]
         chosen: list[Hit] = []
         for hit in eligible:
