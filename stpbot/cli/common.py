@@ -1,0 +1,136 @@
+"""Helpers every `stpbot` command shares: settings, consoles, progress, the engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from stpbot.errors import StpbotError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from rich.console import Console
+
+    from stpbot.config import Settings
+    from stpbot.engine import Engine
+    from stpbot.indexer import BuildReport
+
+EXIT_USER_ERROR = 2
+
+
+@dataclass
+class Overrides:
+    knowledge_dir: Path | None = None
+    index_dir: Path | None = None
+
+
+overrides = Overrides()
+
+
+def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from stpbot.config import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "STPBOT_" + str(error["loc"][0]).upper()
+        raise StpbotError(f"setting {name} is invalid: {error['msg']}") from exc
+    if overrides.knowledge_dir is not None:
+        settings.knowledge_dir = overrides.knowledge_dir
+    if overrides.index_dir is not None:
+        settings.index_dir = overrides.index_dir
+    return settings
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+class BuildBar:
+    """A rich progress bar on a terminal; nothing at all otherwise (tests, CI, pipes)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        if total == 0 or not sys.stderr.isatty():
+            return
+        from rich.progress import Progress
+
+        self._bar = Progress(console=console(stderr=True), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("Embedding passages", total=total)
+
+    def advance(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, count)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def report_build(report: BuildReport) -> None:
+    err = console(stderr=True)
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}", markup=True)
+    err.print(report.summary(), markup=False)
+
+
+def embedder(settings: Settings) -> Any:
+    from stpbot.embedding import Embedder
+
+    return Embedder(settings.embedding_model)
+
+
+def open_engine(settings: Settings) -> Engine:
+    from stpbot.engine import Engine
+
+    progress = BuildBar()
+    try:
+        engine, report = Engine.open(
+            knowledge_dir=settings.knowledge_dir,
+            index_dir=settings.index_dir,
+            embedder=embedder(settings),
+            threshold=settings.relevance_threshold,
+            max_question_chars=settings.max_question_chars,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    if report is not None:
+        report_build(report)
+    return engine
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def stdin_lines() -> Iterator[str]:
+    try:
+        for line in sys.stdin:
+            if line.strip():
+                yield line.rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise StpbotError("standard input is not UTF-8 text") from exc
+
+
+TopicArgument = Annotated[
+    str, typer.Argument(help="A topic id or name from `stpbot topics`, or any text")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]

@@ -1,0 +1,103 @@
+"""`stpbot serve slack`: run the bot in Slack (Socket Mode, or HTTP with --http)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from stpbot.cli.common import BuildBar, console, embedder, load_settings, report_build
+from stpbot.errors import StpbotError
+
+if TYPE_CHECKING:
+    from stpbot.chat import ChatBot
+    from stpbot.config import Settings
+
+app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
+
+
+def open_bot(settings: Settings, frontend: str) -> ChatBot:
+    """Load (or build) the index and wire the bot every chat frontend talks to."""
+    from stpbot.chat import ChatBot
+    from stpbot.feedback import FeedbackStore
+    from stpbot.host import EngineHost
+
+    host = EngineHost(
+        knowledge_dir=settings.knowledge_dir,
+        index_dir=settings.index_dir,
+        embedder=embedder(settings),
+        threshold=settings.relevance_threshold,
+        max_question_chars=settings.max_question_chars,
+    )
+    bar = BuildBar()
+    try:
+        report = host.open(bar)
+    finally:
+        bar.stop()
+    if report is not None:
+        report_build(report)
+    return ChatBot(
+        host, FeedbackStore(settings.feedback_db), frontend=frontend, admins=settings.admin_users
+    )
+
+
+def _health(bot: ChatBot) -> dict[str, Any]:
+    manifest = bot.host.engine.index.manifest
+    return {
+        "status": "ok",
+        "documents": len(manifest.documents),
+        "passages": manifest.passage_count,
+        "built_at": manifest.built_at,
+        "reindexing": bot.host.reindexing,
+    }
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command("slack")
+def slack(
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve the Events API over HTTP instead of Socket Mode")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port (with --http)")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP address to bind (with --http)")] = "0.0.0.0",
+) -> None:
+    """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN) or, with --http, Slack's
+    Events API, commands and buttons on /slack/events, with GET /healthz."""
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        raise StpbotError("SLACK_BOT_TOKEN is not set; see the README's Slack section")
+    if http and settings.slack_signing_secret is None:
+        raise StpbotError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack")
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    if not http and not app_token.startswith("xapp-"):
+        raise StpbotError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token); or run with --http")
+    _logging(settings.log_level)
+    bot = open_bot(settings, "slack")
+
+    from stpbot.slack.app import create_app
+    from stpbot.slack.server import http_server, socket_mode_handler, wsgi_app
+
+    try:
+        slack_app = create_app(settings, bot, socket_mode=not http)
+    except Exception as exc:
+        # Bolt checks the token with auth.test at start-up; say why it failed, in one line.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StpbotError(f"cannot start the Slack app: {reason}") from exc
+    out = console(stderr=True)
+    if http:
+        assert settings.slack_signing_secret is not None
+        application = wsgi_app(
+            slack_app, settings.slack_signing_secret.get_secret_value(), lambda: _health(bot)
+        )
+        server = http_server(application, host, port)
+        out.print(f"Serving Slack on http://{host}:{port}/slack/events (health: /healthz)")
+        server.run()
+    else:
+        out.print("Connecting to Slack in Socket Mode")
+        socket_mode_handler(slack_app, app_token).start()  # type: ignore[no-untyped-call]
