@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
+    feedback_db: Path = Path("state/feedback.sqlite3")
+    log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_api_url: str = "https://slack.com/api/"
     slack_bot_token: SecretStr | None = Field(

@@ -1,0 +1,176 @@
+"""What the bot answered and what users thought of it, in one local SQLite file.
+
+Every answer shown in chat gets a short id; its buttons (helpful, more, share)
+carry only that id. Votes store a salted hash of the user id, never the id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+import uuid
+from contextlib import closing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    frontend TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    question TEXT NOT NULL,
+    previous TEXT,
+    page_offset INTEGER NOT NULL,
+    passage_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id TEXT NOT NULL REFERENCES answers(id),
+    user_hash TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_hash)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """An answer as shown: enough to show it again, page on, or judge it later."""
+
+    id: str
+    frontend: str
+    kind: str
+    question: str
+    previous: str | None
+    offset: int
+    passage_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A not-helpful vote with its question, for the summary's review list."""
+
+    question: str
+    kind: str
+    passage_ids: tuple[str, ...]
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    answers: int
+    helpful: int
+    not_helpful: int
+    by_kind: dict[str, tuple[int, int]]  # kind -> (helpful, not helpful)
+    recent_unhelpful: tuple[Verdict, ...]
+
+    @property
+    def votes(self) -> int:
+        return self.helpful + self.not_helpful
+
+
+class FeedbackStore:
+    """SQLite-backed answer log and votes; safe to share between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
+            self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short-lived connection per call: no connection is shared across threads.
+        db = sqlite3.connect(self.path, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def user_hash(self, user: str) -> str:
+        return hashlib.sha256(f"{self._salt}:{user}".encode()).hexdigest()[:32]
+
+    def record(
+        self,
+        *,
+        frontend: str,
+        kind: str,
+        question: str,
+        passage_ids: list[str],
+        previous: str | None = None,
+        offset: int = 0,
+    ) -> str:
+        """Log an answer about to be shown; returns its id for the message's buttons."""
+        answer_id = uuid.uuid4().hex[:20]
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    answer_id,
+                    time.time(),
+                    frontend,
+                    kind,
+                    question,
+                    previous,
+                    offset,
+                    json.dumps(passage_ids),
+                ),
+            )
+        return answer_id
+
+    def get(self, answer_id: str) -> AnswerRecord | None:
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT id, frontend, kind, question, previous, page_offset, passage_ids"
+                " FROM answers WHERE id = ?",
+                (answer_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        answer_id, frontend, kind, question, previous, offset, ids = row
+        return AnswerRecord(
+            answer_id, frontend, kind, question, previous, offset, tuple(json.loads(ids))
+        )
+
+    def vote(self, answer_id: str, user: str, helpful: bool) -> bool:
+        """Store (or change) a user's vote on an answer; False if the answer is unknown."""
+        with closing(self._connect()) as db, db:
+            if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO votes VALUES (?, ?, ?, ?) ON CONFLICT (answer_id, user_hash)"
+                " DO UPDATE SET helpful = excluded.helpful, created = excluded.created",
+                (answer_id, self.user_hash(user), int(helpful), time.time()),
+            )
+        return True
+
+    def summary(self, recent: int = 10) -> FeedbackSummary:
+        """Totals, per-kind counts and the latest not-helpful questions to review."""
+        with closing(self._connect()) as db:
+            answers = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+            by_kind: dict[str, tuple[int, int]] = {}
+            for kind, good, bad in db.execute(
+                "SELECT a.kind, SUM(v.helpful), SUM(1 - v.helpful)"
+                " FROM votes v JOIN answers a ON a.id = v.answer_id GROUP BY a.kind"
+            ):
+                by_kind[kind] = (int(good), int(bad))
+            rows = db.execute(
+                "SELECT a.question, a.kind, a.passage_ids, v.created"
+                " FROM votes v JOIN answers a ON a.id = v.answer_id"
+                " WHERE v.helpful = 0 ORDER BY v.created DESC LIMIT ?",
+                (recent,),
+            ).fetchall()
+        return FeedbackSummary(
+            answers=answers,
+            helpful=sum(g for g, _ in by_kind.values()),
+            not_helpful=sum(b for _, b in by_kind.values()),
+            by_kind=by_kind,
+            recent_unhelpful=tuple(Verdict(q, k, tuple(json.loads(p)), c) for q, k, p, c in rows),
+        )

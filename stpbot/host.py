@@ -1,0 +1,158 @@
+"""Keeps one engine serving while a reindex runs beside it, then swaps to the new one.
+
+Requests read `host.engine` once and keep that object for their whole answer, so a
+swap never changes an index under a request that is being answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stpbot.engine import MAX_QUESTION_CHARS, Engine
+from stpbot.errors import StpbotError
+from stpbot.indexer import build_index
+from stpbot.search import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from stpbot.embedding import Embedder
+    from stpbot.indexer import BuildProgress, BuildReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexProgress:
+    """How far a reindex has got: vectors embedded of the total to embed."""
+
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexOutcome:
+    """How a reindex ended: a report, or the one-line reason it failed."""
+
+    report: BuildReport | None
+    error: str | None
+    seconds: float
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[ReindexProgress], None]) -> None:
+        self.callback = callback
+        self.total = 0
+        self.done = 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self.callback(ReindexProgress(0, total))
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        self.callback(ReindexProgress(self.done, self.total))
+
+
+class EngineHost:
+    """The engine a running bot answers from, and the one reindex allowed at a time."""
+
+    def __init__(
+        self,
+        *,
+        knowledge_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_question_chars: int = MAX_QUESTION_CHARS,
+    ) -> None:
+        self.knowledge_dir = knowledge_dir
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.threshold = threshold
+        self.max_question_chars = max_question_chars
+        self._engine: Engine | None = None
+        self._reindexing = threading.Lock()
+
+    def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
+        """Load the index (building it first if missing or stale); returns the build report."""
+        engine, report = Engine.open(
+            knowledge_dir=self.knowledge_dir,
+            index_dir=self.index_dir,
+            embedder=self.embedder,
+            threshold=self.threshold,
+            max_question_chars=self.max_question_chars,
+            progress=progress,
+        )
+        self._engine = engine
+        return report
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise StpbotError("the index is not loaded yet")
+        return self._engine
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindexing.locked()
+
+    def reindex(self, progress: Callable[[ReindexProgress], None] | None = None) -> ReindexOutcome:
+        """Rebuild from the knowledge folder and swap to the result; the old engine
+        keeps answering throughout, and stays if the build fails."""
+        started = time.perf_counter()
+        try:
+            report = build_index(
+                self.knowledge_dir,
+                self.index_dir,
+                self.embedder,
+                _Progress(progress) if progress else None,
+            )
+            engine, _ = Engine.open(
+                knowledge_dir=self.knowledge_dir,
+                index_dir=self.index_dir,
+                embedder=self.embedder,
+                threshold=self.threshold,
+                max_question_chars=self.max_question_chars,
+                build_if_stale=False,
+            )
+        except StpbotError as exc:
+            return ReindexOutcome(None, str(exc), time.perf_counter() - started)
+        except Exception:
+            log.exception("reindex failed")
+            return ReindexOutcome(
+                None,
+                "the rebuild failed unexpectedly; see the bot's log",
+                time.perf_counter() - started,
+            )
+        self._engine = engine
+        log.info("reindexed: %s", report.summary())
+        return ReindexOutcome(report, None, time.perf_counter() - started)
+
+    def start_reindex(
+        self,
+        progress: Callable[[ReindexProgress], None] | None,
+        done: Callable[[ReindexOutcome], None],
+    ) -> bool:
+        """Run `reindex` on a background thread; False if one is already running."""
+        if not self._reindexing.acquire(blocking=False):
+            return False
+
+        def run() -> None:
+            try:
+                outcome = self.reindex(progress)
+            finally:
+                self._reindexing.release()
+            done(outcome)
+
+        threading.Thread(target=run, name="stpbot-reindex", daemon=True).start()
+        return True
