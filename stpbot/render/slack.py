@@ -1,0 +1,431 @@
+"""Slack Block Kit for every reply: pure functions, data in, blocks out.
+
+Document text is escaped for mrkdwn (`&`, `<`, `>`) and sent in `verbatim` text
+objects, so no briefing can ping `@channel`, mention a user or smuggle a link.
+Slack's limits (3000 characters a section, 50 blocks a message, 100 on App
+Home) are kept by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from stpbot.commands import USAGE
+from stpbot.render.attribution import attribution_parts
+
+if TYPE_CHECKING:
+    from stpbot.answers import Quote
+    from stpbot.chat import (
+        AnswerReply,
+        ComparisonReply,
+        HelpReply,
+        Outcome,
+        SourcesReply,
+        SummaryReply,
+    )
+    from stpbot.documents import Source
+    from stpbot.host import ReindexOutcome, ReindexProgress
+    from stpbot.topics import Topic
+
+Block = dict[str, Any]
+
+SECTION_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+HOME_BLOCKS = 100
+BUTTON_TEXT = 75
+FALLBACK_LIMIT = 3000
+NOT_FOUND = "I could not find this in the briefings."
+SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again in a moment."
+SHARE, HELPFUL, NOT_HELPFUL, MORE = "stp_share", "stp_helpful", "stp_not_helpful", "stp_more"
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…”’\"')])\s+(?=\S)")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn gives meaning to."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text[:SECTION_LIMIT], "verbatim": True}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:10]]}
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def fit_quote(text: str, highlight: tuple[int, int], limit: int) -> tuple[str, tuple[int, int]]:
+    """Trim a quote to at most `limit` escaped characters at sentence boundaries,
+    keeping the highlighted sentence; "…" marks what was cut."""
+    if len(escape(text)) <= limit:
+        return text, highlight
+    a, b = highlight
+    spans = _sentences(text)
+    keep = [i for i, (s, e) in enumerate(spans) if s < b and e > a] or [0]
+    lo, hi = keep[0], keep[-1]
+
+    def cost(i: int, j: int) -> int:
+        return len(escape(text[spans[i][0] : spans[j][1]])) + 4
+
+    if cost(lo, hi) > limit:
+        # One sentence longer than the limit: cut it at a word.
+        s, e = spans[lo]
+        cut = text[s:e]
+        while len(escape(cut)) > limit - 2 and " " in cut:
+            cut = cut.rsplit(" ", 1)[0]
+        cut = cut[: max(1, limit - 2)]
+        prefix = "…" if s > 0 else ""
+        return prefix + cut + "…", (len(prefix), len(prefix) + len(cut))
+    grew = True
+    while grew:
+        grew = False
+        if hi + 1 < len(spans) and cost(lo, hi + 1) <= limit:
+            hi, grew = hi + 1, True
+        if lo > 0 and cost(lo - 1, hi) <= limit:
+            lo, grew = lo - 1, True
+    start, end = spans[lo][0], spans[hi][1]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = len(prefix) - start
+    a2, b2 = max(a, start) + shift, min(b, end) + shift
+    return prefix + text[start:end] + suffix, (a2, b2)
+
+
+def quote_mrkdwn(text: str, highlight: tuple[int, int], limit: int = SECTION_LIMIT - 10) -> str:
+    """A block quote with its best sentence in bold, escaped and within `limit`."""
+    text, (a, b) = fit_quote(text, highlight, limit - 4)
+    head, mid, tail = text[:a], text[a:b], text[b:]
+    core = mid.strip()
+    if core and "*" not in core:
+        # Bold needs its asterisks against the words: move edge spaces outside them.
+        lead = mid[: len(mid) - len(mid.lstrip())]
+        trail = mid[len(mid.rstrip()) :]
+        body = escape(head) + lead + "*" + escape(core) + "*" + trail + escape(tail)
+    else:
+        body = escape(text)
+    return "> " + body
+
+
+def _link(url: str, label: str) -> str:
+    # Inside <url|label> the label may not hold "|" or ">"; escaping covers ">".
+    return f"<{escape(url)}|{escape(label).replace('|', '¦')}>"
+
+
+def source_line(source: Source, locator: str | None = None) -> str:
+    """Title (a link when the source has a URL), organisation, author, date, locator."""
+    parts = attribution_parts(source, locator)
+    title = _link(source.url, parts[0]) if source.url else escape(parts[0])
+    return " · ".join(["*" + title + "*", *(escape(p) for p in parts[1:])])
+
+
+def _quote_blocks(quote: Quote, number: int | None = None, with_source: bool = True) -> list[Block]:
+    text = quote_mrkdwn(quote.text, quote.highlight)
+    if number is not None:
+        text = f"*{number}.*\n{text}"
+    blocks = [_section(text)]
+    if with_source:
+        blocks.append(_context(source_line(quote.source, quote.locator)))
+    else:
+        blocks.append(_context(escape(quote.locator)))
+    return blocks
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text[:BUTTON_TEXT], "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _actions(record_id: str, *, share: bool, more: bool) -> Block:
+    elements = [
+        _button("👍 Helpful", HELPFUL, record_id),
+        _button("👎 Not helpful", NOT_HELPFUL, record_id),
+    ]
+    if more:
+        elements.append(_button("More passages", MORE, record_id))
+    if share:
+        elements.append(_button("Share in channel", SHARE, record_id, "primary"))
+    return {"type": "actions", "block_id": f"stp_actions_{record_id}", "elements": elements}
+
+
+def _heading(label: str, text: str) -> Block:
+    return _section(f"*{label}* {escape(text)}"[:SECTION_LIMIT])
+
+
+def not_found_blocks(topics: tuple[Topic, ...]) -> list[Block]:
+    blocks = [_section(f":mag: {NOT_FOUND}")]
+    if topics:
+        names = ", ".join(f"`{escape(t.id)}`" for t in topics)
+        blocks.append(
+            _context(
+                f"They cover these topics: {names}. Try `/stp summary <topic>`, "
+                "or ask in other words."
+            )
+        )
+    return blocks
+
+
+def answer_blocks(
+    reply: AnswerReply, *, show_question: bool, share: bool, shared_by: str | None = None
+) -> list[Block]:
+    """An answer: optional question line, numbered quotes with sources, then buttons."""
+    blocks: list[Block] = []
+    if show_question:
+        label = "More passages for:" if reply.offset else "You asked:"
+        blocks.append(_heading(label, reply.answer.question))
+    if not reply.answer.answered:
+        if reply.offset:
+            return [*blocks, _section("No more passages clear the relevance bar.")]
+        return [*blocks, *not_found_blocks(reply.topics)]
+    for i, quote in enumerate(reply.answer.quotes, start=reply.offset + 1):
+        blocks.extend(_quote_blocks(quote, i))
+    if shared_by:
+        blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
+    blocks.append(_actions(reply.record_id, share=share, more=reply.has_more))
+    return blocks[:MESSAGE_BLOCKS]
+
+
+def summary_blocks(
+    reply: SummaryReply, *, share: bool, shared_by: str | None = None
+) -> list[Block]:
+    """A topic summary: quotes grouped under each source."""
+    summary = reply.summary
+    blocks = [_heading("Summary:", summary.topic)]
+    if not summary.found:
+        return [*blocks, *not_found_blocks(reply.topics)]
+    room = MESSAGE_BLOCKS - 3
+    for group in summary.groups:
+        if room < 3:
+            break
+        blocks.append(_context(source_line(group.source)))
+        room -= 1
+        for quote in group.quotes:
+            if room < 2:
+                break
+            blocks.extend(_quote_blocks(quote, with_source=False))
+            room -= 2
+    if shared_by:
+        blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
+    blocks.append(_actions(reply.record_id, share=share, more=False))
+    return blocks
+
+
+def comparison_blocks(
+    reply: ComparisonReply, *, share: bool, shared_by: str | None = None
+) -> list[Block]:
+    """Each organisation's best quote on a topic."""
+    comparison = reply.comparison
+    blocks = [_heading("Compare:", comparison.topic)]
+    if not comparison.found:
+        return [*blocks, *not_found_blocks(reply.topics)]
+    rows = comparison.rows[: (MESSAGE_BLOCKS - 3) // 2]
+    for quote in rows:
+        org = escape(quote.source.organisation)
+        text = f"*{org}*\n" + quote_mrkdwn(
+            quote.text, quote.highlight, SECTION_LIMIT - len(org) - 10
+        )
+        blocks.append(_section(text))
+        blocks.append(_context(source_line(quote.source, quote.locator)))
+    if shared_by:
+        blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
+    blocks.append(_actions(reply.record_id, share=share, more=False))
+    return blocks
+
+
+def topics_blocks(topics: tuple[Topic, ...]) -> list[Block]:
+    lines = [f"• *{escape(t.name)}* (`{escape(t.id)}`): {escape(t.description)}" for t in topics]
+    return [_section("*Topics the briefings cover*"), *_chunked(lines, MESSAGE_BLOCKS - 2)]
+
+
+def _chunked(lines: list[str], max_blocks: int) -> list[Block]:
+    """Pack lines into as few sections as fit; say how many were left out."""
+    blocks: list[Block] = []
+    current = ""
+    for n, full_line in enumerate(lines):
+        line = full_line[: SECTION_LIMIT - 100]
+        if current and len(current) + len(line) + 1 > SECTION_LIMIT - 100:
+            if len(blocks) == max_blocks - 1:
+                blocks.append(_section(current))
+                blocks.append(_context(f"…and {len(lines) - n} more."))
+                return blocks
+            blocks.append(_section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append(_section(current))
+    return blocks
+
+
+def _source_lines(reply: SourcesReply) -> list[str]:
+    return [f"• {source_line(info.source)} ({info.passages} passages)" for info in reply.sources]
+
+
+def sources_blocks(reply: SourcesReply) -> list[Block]:
+    header = (
+        f"*The briefings I quote from* ({len(reply.sources)} documents, "
+        f"{reply.passages} passages; index built {escape(reply.built_at)})"
+    )
+    return [_section(header), *_chunked(_source_lines(reply), MESSAGE_BLOCKS - 1)]
+
+
+def help_text(reply: HelpReply) -> str:
+    lines = []
+    if reply.unknown:
+        lines.append(f"I don't know the command `{escape(reply.unknown[:50])}`.")
+    if reply.incomplete:
+        what = "a question" if reply.incomplete.value == "ask" else "a topic"
+        lines.append(f"`/stp {reply.incomplete.value}` needs {what} after it.")
+    lines.append("*Ask me about the STP briefings.* Every answer is a quote, with its source.")
+    for usage in USAGE:
+        if usage.admin and not reply.admin:
+            continue
+        arg = f" {escape(usage.argument)}" if usage.argument else ""
+        lines.append(f"• `/stp {usage.kind.value}{arg}`: {usage.description}")
+    lines.append("You can also mention me in a channel (`@stpbot why were councils unhappy?`),")
+    lines.append("or send me a direct message. Replies in a thread follow on from its question.")
+    return "\n".join(lines)
+
+
+def help_blocks(reply: HelpReply) -> list[Block]:
+    return [_section(help_text(reply))]
+
+
+def refusal_blocks(message: str) -> list[Block]:
+    return [_section(f":raised_hand: {escape(message)}")]
+
+
+def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = None) -> list[Block]:
+    """Blocks for any reply to a command; `share` adds the Share in channel button."""
+    from stpbot.chat import (
+        AnswerReply,
+        ComparisonReply,
+        HelpReply,
+        Refusal,
+        SourcesReply,
+        SummaryReply,
+        TopicsReply,
+    )
+
+    if isinstance(reply, AnswerReply):
+        return answer_blocks(reply, show_question=True, share=share, shared_by=shared_by)
+    if isinstance(reply, SummaryReply):
+        return summary_blocks(reply, share=share, shared_by=shared_by)
+    if isinstance(reply, ComparisonReply):
+        return comparison_blocks(reply, share=share, shared_by=shared_by)
+    if isinstance(reply, TopicsReply):
+        return topics_blocks(reply.topics)
+    if isinstance(reply, SourcesReply):
+        return sources_blocks(reply)
+    if isinstance(reply, HelpReply):
+        return help_blocks(reply)
+    if isinstance(reply, Refusal):
+        return refusal_blocks(reply.message)
+    raise TypeError(f"no Slack rendering for {type(reply).__name__}")
+
+
+def fallback_text(reply: Outcome) -> str:
+    """The plain `text` of a message: what notifications and screen readers show."""
+    from stpbot.chat import AnswerReply, ComparisonReply, Refusal, SummaryReply
+
+    if isinstance(reply, AnswerReply):
+        quotes = reply.answer.quotes
+        text = f"“{quotes[0].text}”" if quotes else NOT_FOUND
+    elif isinstance(reply, SummaryReply):
+        text = f"Summary: {reply.summary.topic}"
+    elif isinstance(reply, ComparisonReply):
+        text = f"Compare: {reply.comparison.topic}"
+    elif isinstance(reply, Refusal):
+        text = reply.message
+    else:
+        text = "stpbot"
+    return escape(text)[:FALLBACK_LIMIT]
+
+
+def working_text(question: str) -> str:
+    return f":hourglass_flowing_sand: Searching the briefings for “{escape(question[:200])}”…"
+
+
+def reindex_progress_text(progress: ReindexProgress | None) -> str:
+    if progress is None or progress.total == 0:
+        return ":hammer_and_wrench: Rebuilding the index from the knowledge folder…"
+    return (
+        f":hammer_and_wrench: Rebuilding the index: {progress.done}/{progress.total} "
+        f"passage views embedded ({progress.fraction:.0%})."
+    )
+
+
+def reindex_done_text(outcome: ReindexOutcome) -> str:
+    """The summary that replaces the progress message when a rebuild ends."""
+    if outcome.report is None:
+        reason = escape(outcome.error or "unknown error")
+        return f":warning: The rebuild failed; the previous index is still answering. {reason}"
+    report = outcome.report
+    m = report.manifest
+
+    def names(ids: list[str]) -> str:
+        return ", ".join(escape(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+
+    lines = [
+        f":white_check_mark: Index rebuilt in {outcome.seconds:.1f} s: "
+        f"{len(m.documents)} documents, {m.passage_count} passages. Now answering from it.",
+        f"Added {len(report.added)}, changed {len(report.changed)}, "
+        f"removed {len(report.removed)}, unchanged {len(report.unchanged)}.",
+    ]
+    for label, ids in (
+        ("Added", report.added),
+        ("Changed", report.changed),
+        ("Removed", report.removed),
+    ):
+        if ids:
+            lines.append(f"• {label}: {names(ids)}")
+    for skip in m.skipped[:10]:
+        lines.append(f"• Skipped {escape(skip.path)}: {escape(skip.reason)}")
+    return "\n".join(lines)[:SECTION_LIMIT]
+
+
+def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
+    """The App Home tab: what the bot knows, its topics, and how to ask."""
+    from stpbot.chat import HelpReply
+
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "STP briefings bot"}},
+        _section(
+            "I answer questions about NHS Sustainability and Transformation Plans and public "
+            "engagement by *quoting* the briefings below, each quote with its source. "
+            "I never write answers of my own."
+        ),
+        {"type": "divider"},
+        _section(help_text(HelpReply(None, admin))),
+        {"type": "divider"},
+        _section(
+            f"*What I know* ({len(reply.sources)} documents, {reply.passages} passages; "
+            f"index built {escape(reply.built_at)})"
+        ),
+    ]
+    topics = [f"• *{escape(t.name)}* (`{escape(t.id)}`)" for t in reply.topics]
+    sources = _chunked(_source_lines(reply), (HOME_BLOCKS - len(blocks) - 6) // 2)
+    blocks.extend(sources)
+    blocks.append({"type": "divider"})
+    blocks.append(_section("*Topics*"))
+    blocks.extend(_chunked(topics, HOME_BLOCKS - len(blocks)))
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}

@@ -1,0 +1,1 @@
+"""The Slack frontend: Bolt listeners and the servers that run them."""

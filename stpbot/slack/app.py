@@ -1,0 +1,63 @@
+"""The Slack app factory: a Bolt `App` wired to the bot, its listeners and limits."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from stpbot.slack import listeners
+from stpbot.slack.deps import Deps, install
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from stpbot.chat import ChatBot
+    from stpbot.config import Settings
+
+log = logging.getLogger("stpbot.slack")
+
+# Listeners only acknowledge and queue work, so each holds a thread for milliseconds;
+# Bolt's default of 5 threads still let a burst of 20 commands miss Slack's 3 s ack.
+LISTENER_THREADS = 32
+
+
+def create_app(settings: Settings, bot: ChatBot, *, socket_mode: bool = False) -> App:
+    """A Bolt app answering from `bot`; HTTP mode verifies Slack's signatures."""
+    from slack_bolt import App
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
+
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    client = WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+    app = App(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="stp-listener"),
+        raise_error_for_unhandled_request=False,
+    )
+    install(app, Deps(bot))
+    listeners.register(app)
+    app.error(log_error)
+    return app
+
+
+def log_error(error: Exception, body: dict[str, Any]) -> None:
+    """Listener failures are logged by kind only: payloads carry user text."""
+    log.error("listener failed on a %s request: %s", body.get("type", "?"), type(error).__name__)

@@ -1,0 +1,125 @@
+"""Buttons on answers: Helpful / Not helpful, More passages, Share in channel."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from stpbot.chat import AnswerReply, Refusal
+from stpbot.render import slack as render
+from stpbot.slack.deps import deps_of
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App, BoltContext, Respond
+    from slack_sdk import WebClient
+
+THANKS = {
+    True: "Thanks, glad it helped.",
+    False: "Thanks for saying; this helps us improve the bot.",
+}
+
+
+def register(app: App) -> None:
+    app.action(render.HELPFUL)(record_vote)
+    app.action(render.NOT_HELPFUL)(record_vote)
+    app.action(render.MORE)(show_more)
+    app.action(render.SHARE)(share_in_channel)
+    # Buttons from an older version of the bot: acknowledge them quietly.
+    app.action(re.compile(r"^stp_"))(lambda ack: ack())
+
+
+def _is_ephemeral(body: dict[str, Any]) -> bool:
+    return bool(body.get("container", {}).get("is_ephemeral"))
+
+
+def record_vote(
+    *,
+    ack: Ack,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+) -> None:
+    """Store the vote (a hash of the user id, never the id) and thank the user privately."""
+    ack()
+    deps = deps_of(context)
+    helpful = action["action_id"] == render.HELPFUL
+    known = deps.bot.vote(action["value"], body["user"]["id"], helpful)
+    text = THANKS[helpful] if known else "That answer has expired; your vote was not recorded."
+    respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def show_more(
+    *,
+    ack: Ack,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    """The next passages: privately under a private answer, in the thread under a public one."""
+    ack()
+    deps = deps_of(context)
+    private = _is_ephemeral(body)
+
+    def send(blocks: list[dict[str, Any]], text: str) -> None:
+        if private:
+            respond(response_type="ephemeral", replace_original=False, blocks=blocks, text=text)
+            return
+        message = body.get("message", {})
+        client.chat_postMessage(
+            channel=body["channel"]["id"],
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+            blocks=blocks,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def job() -> None:
+        reply = deps.bot.more(action["value"])
+        if isinstance(reply, AnswerReply):
+            blocks = render.answer_blocks(reply, show_question=True, share=private)
+        else:
+            blocks = render.blocks_for(reply)
+        send(blocks, render.fallback_text(reply))
+
+    deps.submit(
+        job, lambda: send(render.refusal_blocks(render.SOMETHING_WRONG), render.SOMETHING_WRONG)
+    )
+
+
+def share_in_channel(
+    *,
+    ack: Ack,
+    action: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+) -> None:
+    """Post a private answer publicly, marked as shared by the user, and drop the private copy."""
+    ack()
+    deps = deps_of(context)
+    user = body["user"]["id"]
+
+    def job() -> None:
+        reply = deps.bot.replay(action["value"])
+        if isinstance(reply, Refusal):
+            respond(response_type="ephemeral", replace_original=False, text=reply.message)
+            return
+        respond(
+            response_type="in_channel",
+            delete_original=True,
+            blocks=render.blocks_for(reply, shared_by=user),
+            text=render.fallback_text(reply),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    deps.submit(
+        job,
+        lambda: respond(
+            response_type="ephemeral", replace_original=False, text=render.SOMETHING_WRONG
+        ),
+    )

@@ -1,0 +1,93 @@
+"""Run the Slack app: HTTP mode (Events API on `/slack/events`, `GET /healthz`) on a
+threaded WSGI server, or Socket Mode over Slack's WebSocket."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1_000_000  # Slack's payloads are a few kB; anything near this is not Slack.
+SERVER_THREADS = 16
+
+_TIMESTAMP = re.compile(r"^\d{1,12}$")
+_SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+
+
+def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def wsgi_app(
+    app: App, signing_secret: str, health: Callable[[], dict[str, Any]]
+) -> WSGIApplication:
+    """Bolt behind a guard that answers 401 for any missing, malformed or wrong
+    signature (Bolt alone turns a malformed timestamp into a 500)."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk.signature import SignatureVerifier
+
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(signing_secret)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _reply(start_response, "200 OK", health())
+        if path != EVENTS_PATH:
+            return _reply(start_response, "404 Not Found", {"error": "not found"})
+        if method != "POST":
+            return _reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            return _reply(start_response, "413 Content Too Large", {"error": "body too large"})
+        body = environ["wsgi.input"].read(length)
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not (
+            _TIMESTAMP.match(timestamp)
+            and _SIGNATURE.match(signature)
+            and verifier.is_valid(body, timestamp, signature)
+        ):
+            return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
+        environ["wsgi.input"] = io.BytesIO(body)
+        return bolt(environ, start_response)
+
+    return application
+
+
+def http_server(application: WSGIApplication, host: str, port: int) -> Any:
+    """A waitress server (threaded, production-grade) for `application`; call `.run()`."""
+    from waitress.server import create_server
+
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=SERVER_THREADS,
+        ident="stpbot",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
+    """Socket Mode: no public URL, Slack pushes events over a WebSocket."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, app_token, concurrency=SERVER_THREADS)
