@@ -88,3 +88,297 @@ def run_cli():
         )
 
     return run
+
+
+# --- Slack: a recording fake of the Web API, signed requests, the app served on loopback ---
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token-do-not-log"
+BOT_USER = "UBOT0001"
+ADMIN = "UADMIN01"
+
+
+class FakeSlack:
+    """Slack's Web API and response_url endpoints on 127.0.0.1, recording every call.
+
+    `calls` holds (method, args, headers); `fail_next(method, ...)` queues one failure.
+    """
+
+    def __init__(self):
+        import itertools
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.calls = []
+        self._cond = threading.Condition()
+        self._failures = {}
+        self._ts = itertools.count(1)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def response_url(self, name="r1"):
+        return f"{self.url}/response/{name}"
+
+    def fail_next(self, method, status=200, body=None, headers=None):
+        self._failures.setdefault(method, []).append((status, body, headers or {}))
+
+    def _handle(self, handler):
+        import json
+        from urllib.parse import parse_qsl
+
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)).decode()
+        if "json" in (handler.headers.get("Content-Type") or ""):
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        path = handler.path.split("?")[0]
+        method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+        failures = self._failures.get(method)
+        if failures:
+            status, body, headers = failures.pop(0)
+            self._record(method + "!failed", args, handler.headers)
+            self._send(handler, status, body or {"ok": False, "error": "ratelimited"}, headers)
+            return
+        self._record(method, args, handler.headers)
+        self._send(handler, 200, self._result(method, args))
+
+    def _record(self, method, args, headers):
+        with self._cond:
+            self.calls.append((method, args, dict(headers)))
+            self._cond.notify_all()
+
+    def _result(self, method, args):
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": "BBOT0001",
+                "team_id": "T0001",
+                "user": "stpbot",
+                "team": "Test",
+                "url": "https://test.slack.com/",
+            }
+        if method in ("chat.postMessage", "chat.update"):
+            channel = args.get("channel", "")
+            if channel.startswith("U"):
+                channel = "D" + channel[1:]  # a message to a user lands in their DM
+            ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
+        if method == "response_url":
+            return {"ok": True}
+        return {"ok": True}
+
+    @staticmethod
+    def _send(handler, status, body, headers=None):
+        import json
+
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def methods(self):
+        with self._cond:
+            return [m for m, _, _ in self.calls]
+
+    def of(self, method):
+        with self._cond:
+            return [args for m, args, _ in self.calls if m == method]
+
+    def wait_for(self, predicate, timeout=30.0):
+        """Wait until predicate(calls) is true; returns the calls, or fails the test."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self.calls):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    pytest.fail(
+                        f"Slack never saw the expected calls; got {[m for m, _, _ in self.calls]}"
+                    )
+                self._cond.wait(left)
+            return list(self.calls)
+
+    def wait_count(self, method, count, timeout=30.0):
+        self.wait_for(lambda calls: sum(m == method for m, _, _ in calls) >= count, timeout)
+        return self.of(method)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_slack():
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+def slack_settings(fake, tmp_path, **extra):
+    from stpbot.config import Settings
+
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.url + "/api/",
+        admin_users=[ADMIN],
+        feedback_db=tmp_path / "feedback.sqlite3",
+        **extra,
+    )
+
+
+class SlackServer:
+    """The real Slack app (`create_app` + WSGI guard + waitress) on a loopback port."""
+
+    def __init__(self, app, deps, fake):
+        import threading
+
+        from stpbot.slack.server import http_server, wsgi_app
+
+        self.app, self.deps, self.bot, self.fake = app, deps, deps.bot, fake
+        bot = deps.bot
+        health = lambda: {"status": "ok", "passages": bot.host.engine.index.manifest.passage_count}  # noqa: E731
+        self.server = http_server(wsgi_app(app, SIGNING_SECRET, health), "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self._closing = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        try:
+            self.server.run()
+        except OSError:
+            if not self._closing:  # closing the socket under select() is expected
+                raise
+
+    def post(self, body, content_type, headers=None, sign=True, timestamp=None):
+        """POST to /slack/events, signed as Slack signs (v0:timestamp:body).
+
+        Returns (status, body, seconds taken).
+        """
+        import hashlib
+        import hmac
+        import time
+        import urllib.error
+        import urllib.request
+
+        data = body.encode()
+        sent = {"Content-Type": content_type}
+        if sign:
+            ts = str(int(time.time()) if timestamp is None else timestamp)
+            base = f"v0:{ts}:{body}".encode()
+            digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+            sent.update({"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest})
+        sent.update(headers or {})
+        request = urllib.request.Request(self.url + "/slack/events", data=data, headers=sent)
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode(), time.perf_counter() - started
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), time.perf_counter() - started
+
+    def event(self, event, event_id, headers=None):
+        import json
+
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1700000000,
+            "authorizations": [
+                {"enterprise_id": None, "team_id": "T0001", "user_id": BOT_USER, "is_bot": True}
+            ],
+            "is_ext_shared_channel": False,
+        }
+        return self.post(json.dumps(envelope), "application/json", headers)
+
+    def command(self, text, user="U0000001", channel="C0000001", response="r1"):
+        from urllib.parse import urlencode
+
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": "T0001",
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "engagement",
+            "user_id": user,
+            "user_name": "someone",
+            "command": "/stp",
+            "text": text,
+            "api_app_id": "A0001",
+            "is_enterprise_install": "false",
+            "response_url": self.fake.response_url(response),
+            "trigger_id": "1.2.3",
+        }
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def action(self, payload):
+        import json
+        from urllib.parse import urlencode
+
+        body = json.dumps(payload).replace("__RESPONSE__", self.fake.url + "/response/")
+        return self.post(urlencode({"payload": body}), "application/x-www-form-urlencoded")
+
+    def close(self):
+        # Let queued answers finish before the fake Slack goes away.
+        self.deps.workers.shutdown(wait=True)
+        self._closing = True
+        self.server.close()
+
+
+def serve_slack(fake, tmp_path, knowledge, index, embedder):
+    from stpbot.chat import ChatBot
+    from stpbot.feedback import FeedbackStore
+    from stpbot.host import EngineHost
+    from stpbot.slack.app import create_app
+    from stpbot.slack.deps import Deps
+
+    settings = slack_settings(fake, tmp_path)
+    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    host.open()
+    bot = ChatBot(
+        host, FeedbackStore(settings.feedback_db), frontend="slack", admins=settings.admin_users
+    )
+    deps = Deps(bot)
+    return SlackServer(create_app(settings, bot, deps=deps), deps, fake)
+
+
+@pytest.fixture
+def slack(fake_slack, tmp_path, built, embedder):
+    """The Slack app served over HTTP on loopback, answering from the bundled briefings."""
+    knowledge, index = built
+    server = serve_slack(fake_slack, tmp_path, knowledge, index, embedder)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def slack_workspace(fake_slack, tmp_path, workspace, embedder):
+    """Like `slack`, over a private copy of knowledge/ and index/ that tests may change."""
+    knowledge, index = workspace
+    server = serve_slack(fake_slack, tmp_path, knowledge, index, embedder)
+    yield server, knowledge
+    server.close()

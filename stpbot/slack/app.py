@@ -22,8 +22,13 @@ log = logging.getLogger("stpbot.slack")
 LISTENER_THREADS = 32
 
 
-def create_app(settings: Settings, bot: ChatBot, *, socket_mode: bool = False) -> App:
-    """A Bolt app answering from `bot`; HTTP mode verifies Slack's signatures."""
+def create_app(
+    settings: Settings, bot: ChatBot, *, socket_mode: bool = False, deps: Deps | None = None
+) -> App:
+    """A Bolt app answering from `bot`; HTTP mode verifies Slack's signatures.
+
+    `deps` lets a caller keep a handle on the answer workers (to drain them on shutdown).
+    """
     from slack_bolt import App
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import (
@@ -52,7 +57,7 @@ def create_app(settings: Settings, bot: ChatBot, *, socket_mode: bool = False) -
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="stp-listener"),
         raise_error_for_unhandled_request=False,
     )
-    install(app, Deps(bot))
+    install(app, deps or Deps(bot))
     listeners.register(app)
     app.error(log_error)
     return app
@@ -60,4 +65,9 @@ def create_app(settings: Settings, bot: ChatBot, *, socket_mode: bool = False) -
 
 def log_error(error: Exception, body: dict[str, Any]) -> None:
     """Listener failures are logged by kind only: payloads carry user text."""
-    log.error("listener failed on a %s request: %s", body.get("type", "?"), type(error).__name__)
+    log.error(
+        "listener failed on a %s request: %s",
+        body.get("type", "?"),
+        type(error).__name__,
+        exc_info=error if log.isEnabledFor(logging.DEBUG) else None,
+    )

@@ -33,7 +33,6 @@ def _is_ephemeral(body: dict[str, Any]) -> bool:
 
 
 def record_vote(
-    *,
     ack: Ack,
     action: dict[str, Any],
     body: dict[str, Any],
@@ -50,7 +49,6 @@ def record_vote(
 
 
 def show_more(
-    *,
     ack: Ack,
     action: dict[str, Any],
     body: dict[str, Any],
@@ -91,7 +89,6 @@ def show_more(
 
 
 def share_in_channel(
-    *,
     ack: Ack,
     action: dict[str, Any],
     body: dict[str, Any],

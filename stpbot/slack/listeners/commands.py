@@ -32,7 +32,7 @@ def register(app: App) -> None:
 
 
 def handle_stp(
-    *, ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
+    ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
 ) -> None:
     """Acknowledge at once; quick subcommands answer in the ack, slow ones after it."""
     deps = deps_of(context)

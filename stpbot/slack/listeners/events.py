@@ -27,7 +27,7 @@ def register(app: App) -> None:
 
 
 def answer_mention(
-    *, body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
+    body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     """`@stpbot question` in a channel: answer in the mention's thread."""
     deps = deps_of(context)
@@ -40,7 +40,7 @@ def answer_mention(
 
 
 def answer_direct_message(
-    *, body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
+    body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     """A direct message: answer in the DM (in its thread, if it was sent in one)."""
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
@@ -104,7 +104,7 @@ def _react(client: WebClient, method: str, channel: str, ts: str) -> None:
         log.warning("%s failed: %s", method, type(exc).__name__)
 
 
-def publish_home(*, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+def publish_home(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """The App Home tab: what the bot knows, its topics and how to ask."""
     if event.get("tab") not in (None, "home"):
         return
