@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "STPBOT_SLACK_SIGNING_SECRET"),
     )
 
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `SLACK_APP_TOKEN=` in a .env file means "not set", not "the empty token".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("admin_users", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -147,6 +147,8 @@ class FakeSlack:
                     args[key] = json.loads(args[key])
         path = handler.path.split("?")[0]
         method = "response_url" if path.startswith("/response/") else path.rsplit("/", 1)[-1]
+        if method == "response_url":
+            args["__response"] = path.rsplit("/", 1)[-1]  # which response_url was used
         failures = self._failures.get(method)
         if failures:
             status, body, headers = failures.pop(0)

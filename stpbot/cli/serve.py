@@ -53,6 +53,31 @@ def _health(bot: ChatBot) -> dict[str, Any]:
     }
 
 
+def _check_token(settings: Settings) -> None:
+    """Ask Slack who the token belongs to before spending seconds loading the model."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    assert settings.slack_bot_token is not None
+    # The failure becomes our one-line error; slack_sdk's own error log would repeat it.
+    quiet = logging.getLogger("stpbot.slack.preflight")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=15,
+        logger=quiet,
+    )
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown error")
+        raise StpbotError(f"Slack rejected SLACK_BOT_TOKEN ({error})") from exc
+    except OSError as exc:
+        raise StpbotError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from exc
+
+
 def _logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -77,6 +102,7 @@ def slack(
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     if not http and not app_token.startswith("xapp-"):
         raise StpbotError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token); or run with --http")
+    _check_token(settings)
     _logging(settings.log_level)
     bot = open_bot(settings, "slack")
 

@@ -258,18 +258,17 @@ def topics_blocks(topics: tuple[Topic, ...]) -> list[Block]:
 
 
 def _chunked(lines: list[str], max_blocks: int) -> list[Block]:
-    """Pack lines into as few sections as fit; say how many were left out."""
+    """Pack lines into at most `max_blocks` sections, the last saying how many were left out."""
     blocks: list[Block] = []
     current = ""
     for n, full_line in enumerate(lines):
         line = full_line[: SECTION_LIMIT - 100]
         if current and len(current) + len(line) + 1 > SECTION_LIMIT - 100:
-            if len(blocks) == max_blocks - 1:
-                blocks.append(_section(current))
-                blocks.append(_context(f"…and {len(lines) - n} more."))
-                return blocks
             blocks.append(_section(current))
             current = ""
+            if len(blocks) >= max_blocks - 1:  # room for the note only
+                blocks.append(_context(f"…and {len(lines) - n} more."))
+                return blocks
         current = f"{current}\n{line}" if current else line
     if current:
         blocks.append(_section(current))

@@ -1,0 +1,142 @@
+"""`stpbot serve slack` as a user runs it: one-line errors, or a server that answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, stpbot_executable
+
+
+def test_serve_needs_a_bot_token(run_cli, built):
+    result = run_cli("serve", "slack", "--http", env={"SLACK_BOT_TOKEN": ""})
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "Error: SLACK_BOT_TOKEN is not set; see the README's Slack section"
+    )
+
+
+def test_http_mode_needs_the_signing_secret(run_cli):
+    result = run_cli(
+        "serve", "slack", "--http", env={"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": ""}
+    )
+    assert result.returncode == 2 and "SLACK_SIGNING_SECRET is not set" in result.stderr
+
+
+def test_socket_mode_needs_an_app_token(run_cli):
+    result = run_cli(
+        "serve", "slack", env={"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xoxb-wrong"}
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "Error: Socket Mode needs SLACK_APP_TOKEN (an xapp- token); or run with --http"
+    )
+
+
+def test_a_rejected_token_is_one_line(run_cli, fake_slack):
+    fake_slack.fail_next("auth.test", body={"ok": False, "error": "invalid_auth"})
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-revoked",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "STPBOT_SLACK_API_URL": fake_slack.url + "/api/",
+    }
+    result = run_cli("serve", "slack", "--http", "--port", "1", env=env)
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "Error: Slack rejected SLACK_BOT_TOKEN (invalid_auth)"
+    )
+    assert "xoxb-revoked" not in result.stderr
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(fake_slack, built, tmp_path):
+    """`stpbot serve slack --http` in its own process, as deployed."""
+    knowledge, index = built
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STPBOT_", "SLACK_"))}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        STPBOT_KNOWLEDGE_DIR=str(knowledge),
+        STPBOT_INDEX_DIR=str(index),
+        STPBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
+        STPBOT_SLACK_API_URL=fake_slack.url + "/api/",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+    )
+    process = subprocess.Popen(
+        [
+            stpbot_executable(),
+            "serve",
+            "slack",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                health = json.loads(response.read())
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("server did not start: " + process.stderr.read())
+            time.sleep(0.3)
+    yield url, health, process
+    process.terminate()
+    process.wait(30)
+
+
+def test_served_app_answers_a_signed_mention_and_keeps_user_text_out_of_its_log(
+    served, fake_slack, slack
+):
+    url, health, process = served
+    assert health["status"] == "ok" and health["documents"] == 5 and health["reindexing"] is False
+    question = "why were councils unhappy with the secret STP process?"
+    slack.url = url  # sign and send with the same helper, to the served process
+    status, _, _ = slack.event(
+        {
+            "type": "app_mention",
+            "user": "U0000001",
+            "text": f"<@{BOT_USER}> {question}",
+            "ts": "1700003000.000001",
+            "channel": "C0000001",
+            "event_ts": "1700003000.000001",
+        },
+        "EvServed1",
+    )
+    assert status == 200
+    posted = fake_slack.wait_for(
+        lambda calls: any(
+            m == "chat.postMessage" and a.get("thread_ts") == "1700003000.000001"
+            for m, a, _ in calls
+        )
+    )
+    assert posted
+    process.terminate()
+    _, log = process.communicate(timeout=30)
+    assert "Serving Slack on http://127.0.0.1" in log
+    for secret in (question, "councils unhappy", BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in log
