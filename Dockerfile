@@ -20,7 +20,13 @@ COPY knowledge ./knowledge
 # Build the index into the image, so the container answers from its first request.
 RUN stpbot index
 
+# Answers shown and votes on them live here; mount a volume to keep them.
+ENV STPBOT_FEEDBACK_DB=/app/state/feedback.sqlite3
+VOLUME ["/app/state"]
+EXPOSE 3000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=3)"
+
 ENTRYPOINT ["stpbot"]
-# Until the Slack app lands this serves the CLI contract: one question per stdin
-# line, one JSON answer per stdout line (docker run -i IMAGE).
-CMD ["ask", "--json", "-"]
+# Slack over HTTP; pass SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (docker run --env-file .env).
+# `docker run -i IMAGE ask --json -` still serves the one-JSON-answer-per-line contract.
+CMD ["serve", "slack", "--http", "--host", "0.0.0.0", "--port", "3000"]
