@@ -83,17 +83,22 @@ class EngineHost:
         self._engine: Engine | None = None
         self._reindexing = threading.Lock()
 
-    def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
-        """Load the index (building it first if missing or stale); returns the build report."""
-        engine, report = Engine.open(
+    def _load(
+        self, build_if_stale: bool, progress: BuildProgress | None = None
+    ) -> tuple[Engine, BuildReport | None]:
+        return Engine.open(
             knowledge_dir=self.knowledge_dir,
             index_dir=self.index_dir,
             embedder=self.embedder,
             threshold=self.threshold,
             max_question_chars=self.max_question_chars,
+            build_if_stale=build_if_stale,
             progress=progress,
         )
-        self._engine = engine
+
+    def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
+        """Load the index (building it first if missing or stale); returns the build report."""
+        self._engine, report = self._load(build_if_stale=True, progress=progress)
         return report
 
     @property
@@ -117,14 +122,7 @@ class EngineHost:
                 self.embedder,
                 _Progress(progress) if progress else None,
             )
-            engine, _ = Engine.open(
-                knowledge_dir=self.knowledge_dir,
-                index_dir=self.index_dir,
-                embedder=self.embedder,
-                threshold=self.threshold,
-                max_question_chars=self.max_question_chars,
-                build_if_stale=False,
-            )
+            engine, _ = self._load(build_if_stale=False)
         except StpbotError as exc:
             return ReindexOutcome(None, str(exc), time.perf_counter() - started)
         except Exception:

@@ -179,6 +179,7 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]  # a message to a user lands in their DM
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
+            args.setdefault("__ts", ts)  # what Slack answered, for tests to follow up on
             return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts}}
         if method == "response_url":
             return {"ok": True}

@@ -136,3 +136,15 @@ def test_one_reindex_at_a_time_and_only_for_admins(bot):
     assert finished.wait(120)
     assert outcomes[0].report.added == ["extra"]
     assert not bot.host.reindexing
+
+
+def test_a_short_follow_up_keeps_the_conversation_subject(bot):
+    bot.ask("why were councils unhappy with STPs?", conversation="thread-1")
+    follow = bot.ask("what about the voluntary sector?", conversation="thread-1")
+    assert any("voluntary sector" in q.text.lower() for q in follow.answer.quotes)
+    # A pronoun-only follow-up is answered only inside its conversation.
+    bot.ask("how secret were the plans?", conversation="thread-2")
+    assert bot.ask("who criticised that?", conversation="thread-2").answer.answered
+    assert not bot.ask("who criticised that?").answer.answered
+    # Something off-topic is not dragged into the subject.
+    assert not bot.ask("and the football results?", conversation="thread-2").answer.answered

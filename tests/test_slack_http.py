@@ -293,7 +293,7 @@ def test_admin_reindex_reports_progress_and_swaps_without_a_restart(slack_worksp
     assert len(started) == 1 and started[0]["channel"] == "C0000001"
     # One message, updated in place: every update edits the message first posted.
     updates = fake_slack.of("chat.update")
-    assert {(u["channel"], u["ts"]) for u in updates} == {("C0000001", started[0]["ts"])}
+    assert {(u["channel"], u["ts"]) for u in updates} == {("C0000001", started[0]["__ts"])}
     assert server.bot.host.engine is not before
     fake_slack.wait_count("chat.postMessage", 2)
     server.event(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from stpbot.chat import AnswerReply, Refusal
 from stpbot.render import slack as render
+from stpbot.slack import replies
 from stpbot.slack.deps import deps_of
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def record_vote(
     helpful = action["action_id"] == render.HELPFUL
     known = deps.bot.vote(action["value"], body["user"]["id"], helpful)
     text = THANKS[helpful] if known else "That answer has expired; your vote was not recorded."
-    respond(response_type="ephemeral", replace_original=False, text=text)
+    replies.private(respond, text)
 
 
 def show_more(
@@ -63,17 +64,11 @@ def show_more(
 
     def send(blocks: list[dict[str, Any]], text: str) -> None:
         if private:
-            respond(response_type="ephemeral", replace_original=False, blocks=blocks, text=text)
+            replies.private(respond, text, blocks)
             return
         message = body.get("message", {})
-        client.chat_postMessage(
-            channel=body["channel"]["id"],
-            thread_ts=message.get("thread_ts") or message.get("ts"),
-            blocks=blocks,
-            text=text,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        thread = message.get("thread_ts") or message.get("ts")
+        replies.post(client, body["channel"]["id"], text, blocks, thread)
 
     def job() -> None:
         reply = deps.bot.more(action["value"])
@@ -103,7 +98,7 @@ def share_in_channel(
     def job() -> None:
         reply = deps.bot.replay(action["value"])
         if isinstance(reply, Refusal):
-            respond(response_type="ephemeral", replace_original=False, text=reply.message)
+            replies.private(respond, reply.message)
             return
         respond(
             response_type="in_channel",
@@ -114,9 +109,4 @@ def share_in_channel(
             unfurl_media=False,
         )
 
-    deps.submit(
-        job,
-        lambda: respond(
-            response_type="ephemeral", replace_original=False, text=render.SOMETHING_WRONG
-        ),
-    )
+    deps.submit(job, lambda: replies.private(respond, render.SOMETHING_WRONG))

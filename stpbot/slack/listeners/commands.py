@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from stpbot.chat import Refusal
 from stpbot.commands import Kind, parse_command
 from stpbot.render import slack as render
+from stpbot.slack import replies
 from stpbot.slack.deps import deps_of, plain_text
 
 if TYPE_CHECKING:
@@ -61,19 +62,10 @@ def handle_stp(
     def job() -> None:
         reply = deps.bot.run(parsed, user)
         share = not isinstance(reply, Refusal)
-        respond(
-            response_type="ephemeral",
-            replace_original=True,
-            blocks=render.blocks_for(reply, share=share),
-            text=render.fallback_text(reply),
-        )
+        blocks = render.blocks_for(reply, share=share)
+        replies.private(respond, render.fallback_text(reply), blocks, replace=True)
 
-    deps.submit(
-        job,
-        lambda: respond(
-            response_type="ephemeral", replace_original=True, text=render.SOMETHING_WRONG
-        ),
-    )
+    deps.submit(job, lambda: replies.private(respond, render.SOMETHING_WRONG, replace=True))
 
 
 def _reindex(
@@ -105,7 +97,7 @@ def _reindex(
             if message:
                 update(text)
             else:
-                respond(response_type="ephemeral", text=text)
+                replies.private(respond, text)
         except Exception as exc:
             log.error("could not report the rebuild: %s", type(exc).__name__)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from stpbot.chat import Refusal
 from stpbot.render import slack as render
+from stpbot.slack import replies
 from stpbot.slack.deps import deps_of, plain_text
 
 if TYPE_CHECKING:
@@ -65,14 +66,7 @@ def _answer_in_thread(
     conversation = f"slack:{channel}:{thread}" if thread else None
 
     def post(blocks: list[dict[str, Any]], text: str) -> None:
-        client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread,
-            blocks=blocks,
-            text=text,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        replies.post(client, channel, text, blocks, thread)
 
     def job() -> None:
         _react(client, "reactions_add", channel, ts)
