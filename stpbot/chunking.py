@@ -40,11 +40,12 @@ class Passage:
     paragraph: int
     heading: str | None
     sentences: tuple[tuple[int, int], ...]
+    page: int | None = None
 
     @property
     def locator(self) -> str:
-        """Where a reader finds the passage, e.g. "para 7"."""
-        return f"para {self.paragraph}"
+        """Where a reader finds the passage: "p. 12" in a paged document, else "para 7"."""
+        return f"p. {self.page}" if self.page is not None else f"para {self.paragraph}"
 
     def sentence_texts(self) -> list[str]:
         return [self.text[a:b] for a, b in self.sentences]
@@ -134,6 +135,7 @@ def _block_passages(doc_id: str, block: Block, offset: int) -> Iterator[Passage]
             paragraph=block.number,
             heading=block.heading,
             sentences=tuple((s - a, e - a) for s, e in group),
+            page=block.page,
         )
 
 

@@ -25,11 +25,13 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A paragraph (or list item) of clean text; `number` gives the "para N" locator."""
+    """A paragraph (or list item) of clean text; `number` gives the "para N" locator,
+    `page` (for paged formats such as PDF) the "p. N" one."""
 
     text: str
     number: int
     heading: str | None = None
+    page: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Document:
     source: Source
     checksum: str
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    pages: int | None = None
 
     @property
     def id(self) -> str:

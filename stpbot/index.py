@@ -52,6 +52,7 @@ class DocumentEntry(BaseModel):
     source: Source
     checksum: str
     passages: int
+    pages: int | None = None
 
 
 class SkippedFile(BaseModel):

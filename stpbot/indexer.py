@@ -26,7 +26,7 @@ from stpbot.index import (
     publish,
     read_manifest,
 )
-from stpbot.ingest import checksum, discover, load_document, supported
+from stpbot.ingest import Limits, checksum, discover, supported
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,6 +49,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    published: bool = True  # False when nothing changed and the live index stands
 
     @property
     def skipped(self) -> list[SkippedFile]:
@@ -56,6 +57,11 @@ class BuildReport:
 
     def summary(self) -> str:
         m = self.manifest
+        if not self.published:
+            return (
+                f"index up to date: {len(m.documents)} documents, {m.passage_count} passages; "
+                f"nothing changed" + (f"; {len(m.skipped)} skipped" if m.skipped else "")
+            )
         parts = [
             f"indexed {len(m.documents)} documents, {m.passage_count} passages "
             f"in {m.build_seconds:.1f}s",
@@ -68,22 +74,26 @@ class BuildReport:
 
 
 def knowledge_state(knowledge_dir: Path) -> dict[str, str]:
-    """Checksum of every candidate file under the knowledge folder, by relative path."""
+    """Checksum of every candidate file (with its sidecar) under the knowledge folder."""
     return {
-        path.relative_to(knowledge_dir).as_posix(): checksum(path.read_bytes())
+        path.relative_to(knowledge_dir).as_posix(): checksum(path)
         for path in discover(knowledge_dir)
     }
+
+
+def _built_state(manifest: Manifest) -> dict[str, str]:
+    built = {d.source.path: d.checksum for d in manifest.documents}
+    built.update({s.path: s.checksum for s in manifest.skipped})
+    return built
 
 
 def is_stale(index_dir: Path, knowledge_dir: Path, model: str) -> bool:
     """True when the live index misses, or was built from other files or settings."""
     manifest = read_manifest(index_dir)
-    built = {d.source.path: d.checksum for d in manifest.documents}
-    built.update({s.path: s.checksum for s in manifest.skipped})
     return (
         manifest.model != model
         or manifest.chunker != CHUNKER_VERSION
-        or built != knowledge_state(knowledge_dir)
+        or _built_state(manifest) != knowledge_state(knowledge_dir)
     )
 
 
@@ -102,37 +112,42 @@ def _views(passage: Passage, context: str) -> list[tuple[int, str]]:
     return views
 
 
-def _reusable(index_dir: Path, model: str, dimension: int) -> LoadedIndex | None:
+def _reusable(index_dir: Path, model: str) -> LoadedIndex | None:
     try:
-        previous = load_index(index_dir, model, dimension)
+        previous = load_index(index_dir, model)
     except StpbotError:
         return None
     return previous if previous.manifest.chunker == CHUNKER_VERSION else None
 
 
-def _load_all(knowledge_dir: Path) -> tuple[list[Document], list[SkippedFile]]:
-    documents: list[Document] = []
-    skipped: list[SkippedFile] = []
-    seen: dict[str, str] = {}
-    for path in discover(knowledge_dir):
-        rel = path.relative_to(knowledge_dir).as_posix()
-        digest = checksum(path.read_bytes())
-        if not supported(path):
+def _load_changed(
+    knowledge_dir: Path, state: dict[str, str], previous: Manifest | None, limits: Limits
+) -> tuple[dict[str, Document], dict[str, SkippedFile]]:
+    """Parse, at arm's length, only the files that are new or changed since `previous`;
+    a file skipped before with the same checksum keeps its reason unparsed."""
+    from stpbot.ingest.isolation import load_isolated
+
+    known = _built_state(previous) if previous else {}
+    old_skips = {s.path: s for s in previous.skipped} if previous else {}
+    parsed: dict[str, Document] = {}
+    skipped: dict[str, SkippedFile] = {}
+    to_parse: list[Path] = []
+    for rel, digest in state.items():
+        path = knowledge_dir / rel
+        if rel in old_skips and old_skips[rel].checksum == digest:
+            skipped[rel] = old_skips[rel]
+        elif not supported(path):
             reason = f"unsupported file type {path.suffix or '(none)'}"
-            skipped.append(SkippedFile(path=rel, checksum=digest, reason=reason))
-            continue
-        try:
-            document = load_document(path, knowledge_dir)
-        except DocumentError as exc:
-            skipped.append(SkippedFile(path=rel, checksum=digest, reason=str(exc)))
-            continue
-        if document.id in seen:
-            reason = f"document id {document.id} is already used by {seen[document.id]}"
-            skipped.append(SkippedFile(path=rel, checksum=digest, reason=reason))
-            continue
-        seen[document.id] = rel
-        documents.append(document)
-    return documents, skipped
+            skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
+        elif known.get(rel) != digest:
+            to_parse.append(path)
+    for path, result in load_isolated(to_parse, knowledge_dir, limits):
+        rel = path.relative_to(knowledge_dir).as_posix()
+        if isinstance(result, DocumentError):
+            skipped[rel] = SkippedFile(path=rel, checksum=state[rel], reason=str(result))
+        else:
+            parsed[rel] = result
+    return parsed, skipped
 
 
 def build_index(
@@ -141,23 +156,32 @@ def build_index(
     embedder: Embedder,
     progress: BuildProgress | None = None,
     full: bool = False,
+    limits: Limits | None = None,
 ) -> BuildReport:
-    """Index every document under `knowledge_dir` and publish the result atomically."""
+    """Index every document under `knowledge_dir` and publish the result atomically.
+
+    Only new or changed files are parsed and embedded; when nothing changed the live
+    index stands as it is and the model is never loaded.
+    """
     import numpy as np
 
     started = time.perf_counter()
+    limits = limits or Limits()
     if not knowledge_dir.is_dir():
         raise StpbotError(f"knowledge folder {knowledge_dir} does not exist")
     with build_lock(index_dir):
-        documents, skipped = _load_all(knowledge_dir)
-        if not documents:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:3])
-            raise StpbotError(
-                f"no documents to index in {knowledge_dir}" + (f" ({reasons})" if reasons else "")
-            )
-        dimension = embedder.dimension
-        previous = None if full else _reusable(index_dir, embedder.name, dimension)
-        old = {d.source.id: d for d in previous.manifest.documents} if previous else {}
+        state = knowledge_state(knowledge_dir)
+        previous = None if full else _reusable(index_dir, embedder.name)
+        if previous is not None and _built_state(previous.manifest) == state:
+            unchanged = [d.source.id for d in previous.manifest.documents]
+            return BuildReport(manifest=previous.manifest, unchanged=unchanged, published=False)
+        parsed, skipped = _load_changed(
+            knowledge_dir, state, previous.manifest if previous else None, limits
+        )
+        old = {d.source.path: d for d in previous.manifest.documents} if previous else {}
+        old_rows: dict[str, list[int]] = {}
+        for row, passage in enumerate(previous.passages if previous else []):
+            old_rows.setdefault(passage.doc_id, []).append(row)
         report_lists: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
 
         passages: list[Passage] = []
@@ -167,14 +191,23 @@ def build_index(
         roles: list[np.ndarray] = []
         counts: list[int] = []  # vectors per passage
         to_embed: list[tuple[int, list[tuple[int, str]]]] = []  # slot in pieces, views
+        seen: dict[str, str] = {}
 
-        for document in documents:
-            prior = old.get(document.id)
-            reuse = (
-                previous is not None and prior is not None and prior.checksum == document.checksum
-            )
-            if reuse and previous is not None:
-                doc_rows = [i for i, p in enumerate(previous.passages) if p.doc_id == document.id]
+        for rel in state:
+            if rel in skipped:
+                continue
+            document = parsed.get(rel)
+            prior = old.get(rel)
+            doc_id = document.id if document is not None else prior.source.id if prior else None
+            if doc_id is None or (prior is None and document is None):
+                continue
+            if doc_id in seen:
+                reason = f"document id {doc_id} is already used by {seen[doc_id]}"
+                skipped[rel] = SkippedFile(path=rel, checksum=state[rel], reason=reason)
+                continue
+            seen[doc_id] = rel
+            if document is None and prior is not None and previous is not None:
+                doc_rows = old_rows.get(doc_id, [])
                 doc_passages = [previous.passages[i] for i in doc_rows]
                 doc_contexts = [previous.contexts[i] for i in doc_rows]
                 spans = [previous.vector_range(i) for i in doc_rows]
@@ -182,8 +215,9 @@ def build_index(
                 pieces.append(previous.vectors.reconstruct_batch(rows.astype(np.int64)))
                 roles.append(previous.role[rows])
                 counts.extend(b - a for a, b in spans)
-                report_lists["unchanged"].append(document.id)
-            else:
+                report_lists["unchanged"].append(doc_id)
+                entry = prior
+            elif document is not None:
                 doc_passages = chunk_document(document)
                 doc_contexts = _contexts(doc_passages)
                 per_passage = [
@@ -191,18 +225,25 @@ def build_index(
                 ]
                 views = [v for group in per_passage for v in group]
                 to_embed.append((len(pieces), views))
-                pieces.append(np.zeros((0, dimension), dtype=np.float32))
+                pieces.append(np.zeros((0, 0), dtype=np.float32))
                 roles.append(np.array([r for r, _ in views], dtype=np.int16))
                 counts.extend(len(group) for group in per_passage)
-                report_lists["changed" if prior else "added"].append(document.id)
+                report_lists["changed" if prior else "added"].append(doc_id)
+                entry = DocumentEntry(
+                    source=document.source,
+                    checksum=document.checksum,
+                    passages=len(doc_passages),
+                    pages=document.pages,
+                )
             passages.extend(doc_passages)
             contexts.extend(doc_contexts)
-            entries.append(
-                DocumentEntry(
-                    source=document.source, checksum=document.checksum, passages=len(doc_passages)
-                )
-            )
+            entries.append(entry)
 
+        if not entries:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in list(skipped.values())[:3])
+            raise StpbotError(
+                f"no documents to index in {knowledge_dir}" + (f" ({reasons})" if reasons else "")
+            )
         total = sum(len(views) for _, views in to_embed)
         if progress is not None:
             progress.start(total)
@@ -210,14 +251,19 @@ def build_index(
             pieces[slot] = embedder.embed(
                 [text for _, text in views], progress.advance if progress else None
             )
+        dimension = (
+            embedder.dimension if to_embed or previous is None else previous.manifest.dimension
+        )
 
         owner = np.repeat(np.arange(len(passages), dtype=np.int32), counts)
         contents = IndexContents(
             documents=entries,
-            skipped=skipped,
+            skipped=sorted(skipped.values(), key=lambda s: s.path),
             passages=passages,
             contexts=contexts,
-            vectors=np.ascontiguousarray(np.vstack(pieces), dtype=np.float32),
+            vectors=np.ascontiguousarray(
+                np.vstack([p.reshape(-1, dimension) for p in pieces]), dtype=np.float32
+            ),
             owner=owner,
             role=np.concatenate(roles),
             model=embedder.name,
@@ -225,9 +271,11 @@ def build_index(
             build_seconds=time.perf_counter() - started,
         )
         manifest = publish(index_dir, contents)
-    current = {d.id for d in documents}
+    current = {e.source.id for e in entries}
     return BuildReport(
         manifest=manifest,
-        removed=sorted(set(old) - current),
-        **report_lists,
+        added=report_lists["added"],
+        changed=report_lists["changed"],
+        removed=sorted({d.source.id for d in old.values()} - current),
+        unchanged=report_lists["unchanged"],
     )

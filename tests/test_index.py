@@ -25,14 +25,26 @@ def test_manifest_records_model_counts_and_checksums(built):
     assert not is_stale(index, knowledge, "all-MiniLM-L6-v2")
 
 
-def test_unchanged_rebuild_reuses_everything_and_keeps_the_old_version(workspace, embedder):
+def test_unchanged_rebuild_publishes_nothing_and_loads_no_model(workspace):
+    from stpbot.embedding import Embedder
+
     knowledge, index = workspace
     before = current_version(index)
-    report = build_index(knowledge, index, embedder)
-    assert len(report.unchanged) == 5
+    fresh = Embedder()
+    report = build_index(knowledge, index, fresh)
+    assert len(report.unchanged) == 5 and not report.published
     assert report.added == report.changed == report.removed == []
-    after = current_version(index)
-    assert after != before
+    assert "nothing changed" in report.summary()
+    assert current_version(index) == before
+    assert "_model" not in fresh.__dict__  # the model was never loaded
+
+
+def test_full_rebuild_publishes_a_new_version_and_keeps_the_old(workspace, embedder):
+    knowledge, index = workspace
+    before = current_version(index)
+    report = build_index(knowledge, index, embedder, full=True)
+    assert report.published and len(report.added) == 5
+    assert current_version(index) != before
     assert before.is_dir()  # the previous version is kept for rollback
 
 

@@ -21,6 +21,7 @@ class RawBlock:
 
     text: str
     is_heading: bool
+    page: int | None = None
 
 
 def normalise_space(text: str) -> str:
@@ -60,7 +61,7 @@ def assemble_blocks(raw: list[RawBlock], title: str | None) -> tuple[Block, ...]
             if blocks and not (title and _same(text, title)):
                 heading = text
             continue
-        blocks.append(Block(text=text, number=len(blocks) + 1, heading=heading))
+        blocks.append(Block(text=text, number=len(blocks) + 1, heading=heading, page=item.page))
     return tuple(blocks)
 
 
