@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stpbot.embedding import DEFAULT_MODEL
 from stpbot.engine import MAX_QUESTION_CHARS
+from stpbot.ingest.loaded import MB, Limits
 from stpbot.search import DEFAULT_THRESHOLD
 
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
+    max_file_mb: float = Field(50, gt=0)
+    max_pages: int = Field(2000, ge=1)
+    parse_seconds: float = Field(120, gt=0)
+    parse_memory_mb: int = Field(2048, ge=256)
     feedback_db: Path = Path("state/feedback.sqlite3")
     log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -42,6 +47,16 @@ class Settings(BaseSettings):
         None,
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "STPBOT_SLACK_SIGNING_SECRET"),
     )
+
+    @property
+    def limits(self) -> Limits:
+        """What one knowledge file may cost to read."""
+        return Limits(
+            max_bytes=int(self.max_file_mb * MB),
+            max_pages=self.max_pages,
+            parse_seconds=self.parse_seconds,
+            parse_memory_mb=self.parse_memory_mb,
+        )
 
     @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.index import LoadedIndex
+    from stpbot.ingest.loaded import Limits
 
 MAX_QUESTION_CHARS = 2000
 SUMMARY_QUOTES = 6
@@ -76,6 +77,7 @@ class Engine:
         max_question_chars: int = MAX_QUESTION_CHARS,
         build_if_stale: bool = True,
         progress: BuildProgress | None = None,
+        limits: Limits | None = None,
     ) -> tuple[Engine, BuildReport | None]:
         """Load the index, first (re)building it when missing or out of date."""
         report = None
@@ -85,7 +87,7 @@ class Engine:
             except IndexMissingError:
                 stale = True
             if stale:
-                report = build_index(knowledge_dir, index_dir, embedder, progress)
+                report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
         index = load_index(index_dir, embedder.name, embedder.dimension)
         engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
         return engine, report

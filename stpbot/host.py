@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.engine import MAX_QUESTION_CHARS, Engine
 from stpbot.errors import StpbotError
+from stpbot.index import current_version
 from stpbot.indexer import build_index
 from stpbot.search import DEFAULT_THRESHOLD
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from stpbot.embedding import Embedder
     from stpbot.indexer import BuildProgress, BuildReport
+    from stpbot.ingest.loaded import Limits
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +76,18 @@ class EngineHost:
         embedder: Embedder,
         threshold: float = DEFAULT_THRESHOLD,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        limits: Limits | None = None,
     ) -> None:
         self.knowledge_dir = knowledge_dir
+        self.limits = limits
         self.index_dir = index_dir
         self.embedder = embedder
         self.threshold = threshold
         self.max_question_chars = max_question_chars
         self._engine: Engine | None = None
         self._reindexing = threading.Lock()
+        self._failed: set[str] = set()  # published versions that would not load
+        self._stop = threading.Event()
 
     def _load(
         self, build_if_stale: bool, progress: BuildProgress | None = None
@@ -94,6 +100,7 @@ class EngineHost:
             max_question_chars=self.max_question_chars,
             build_if_stale=build_if_stale,
             progress=progress,
+            limits=self.limits,
         )
 
     def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
@@ -121,6 +128,7 @@ class EngineHost:
                 self.index_dir,
                 self.embedder,
                 _Progress(progress) if progress else None,
+                limits=self.limits,
             )
             engine, _ = self._load(build_if_stale=False)
         except StpbotError as exc:
@@ -135,6 +143,44 @@ class EngineHost:
         self._engine = engine
         log.info("reindexed: %s", report.summary())
         return ReindexOutcome(report, None, time.perf_counter() - started)
+
+    def refresh(self) -> bool:
+        """Switch to an index version published since ours (by `stpbot index`, another
+        bot, or a rollback); True if it switched. A version that fails to load is
+        logged once and the current engine keeps serving."""
+        if self._engine is None or self.reindexing:
+            return False
+        try:
+            live = current_version(self.index_dir)
+        except StpbotError:
+            return False
+        if live == self._engine.index.path or live.name in self._failed:
+            return False
+        try:
+            engine, _ = self._load(build_if_stale=False)
+        except StpbotError as exc:
+            self._failed.add(live.name)
+            log.warning("not switching to index version %s: %s", live.name, exc)
+            return False
+        self._engine = engine
+        log.info("switched to index version %s", engine.index.path.name)
+        return True
+
+    def watch(self, interval: float = 2.0) -> None:
+        """Check for newly published index versions every `interval` seconds, in the
+        background, swapping between requests; `close` stops it."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.refresh()
+                except Exception:
+                    log.exception("index refresh failed")
+
+        threading.Thread(target=loop, name="stpbot-index-watch", daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
 
     def start_reindex(
         self,

@@ -218,24 +218,53 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    previous = _live_name(index_dir)
+    _point_to(index_dir, version)
+    # Two versions stay (KEEP_VERSIONS): the new one and the one it replaced, for rollback.
+    _prune(index_dir, keep={version} | ({previous} if previous else set()))
+    return manifest
+
+
+def _live_name(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _point_to(index_dir: Path, version: str) -> None:
+    """Make `version` live: write a new pointer beside the old, then rename over it."""
     pointer_tmp = index_dir / f".{POINTER}.{version}"
     pointer_tmp.write_text(version + "\n", encoding="utf-8")
     with pointer_tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     pointer_tmp.replace(index_dir / POINTER)
     _fsync_dir(index_dir)
-    _prune(index_dir, keep=version)
-    return manifest
 
 
-def _prune(index_dir: Path, keep: str) -> None:
-    """Keep the live version and the one before it; drop older ones and dead builds."""
-    versions = index_dir / VERSIONS
-    finished = sorted(p for p in versions.iterdir() if not p.name.startswith("."))
-    survivors = {keep, *[p.name for p in finished if p.name != keep][-(KEEP_VERSIONS - 1) :]}
-    for path in versions.iterdir():
-        if path.name not in survivors:
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Keep the live version and the one it replaced; drop older ones and dead builds."""
+    for path in (index_dir / VERSIONS).iterdir():
+        if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def rollback(index_dir: Path) -> Manifest:
+    """Make the version kept from before the last build live again (a second rollback
+    goes forward again); it is verified first. Returns its manifest."""
+    with build_lock(index_dir):
+        live = current_version(index_dir).name
+        others = sorted(
+            (p for p in (index_dir / VERSIONS).iterdir() if not p.name.startswith(".")),
+            reverse=True,
+        )
+        target = next((p for p in others if p.name != live), None)
+        if target is None:
+            raise IndexMissingError(f"no earlier index version in {index_dir} to roll back to")
+        manifest = _manifest_in(target)
+        _verify(target, manifest)
+        _point_to(index_dir, target.name)
+    return manifest
 
 
 def current_version(index_dir: Path) -> Path:
@@ -253,7 +282,10 @@ def current_version(index_dir: Path) -> Path:
 
 def read_manifest(index_dir: Path) -> Manifest:
     """The live version's manifest, validated but without checking file hashes."""
-    folder = current_version(index_dir)
+    return _manifest_in(current_version(index_dir))
+
+
+def _manifest_in(folder: Path) -> Manifest:
     try:
         return Manifest.model_validate_json((folder / MANIFEST).read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
@@ -279,7 +311,7 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Loa
     import numpy as np
 
     folder = current_version(index_dir)
-    manifest = read_manifest(index_dir)
+    manifest = _manifest_in(folder)  # the folder's own, even if the pointer moves meanwhile
     if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
         raise IndexMismatchError(
             f"index was built with model {manifest.model} ({manifest.dimension} dims), "

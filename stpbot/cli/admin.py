@@ -2,35 +2,89 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stpbot.cli.common import BuildBar, embedder, load_settings, report_build
+from stpbot.cli.common import BuildBar, console, embedder, load_settings, report_build
 from stpbot.errors import StpbotError
+
+if TYPE_CHECKING:
+    from stpbot.config import Settings
+    from stpbot.embedding import Embedder
+    from stpbot.indexer import BuildReport
 
 
 def index(
     full: Annotated[
         bool, typer.Option(help="Re-embed every document, not just changed ones")
     ] = False,
+    rollback: Annotated[
+        bool, typer.Option(help="Make the previous index version live again, and stop")
+    ] = False,
+    watch: Annotated[
+        bool, typer.Option(help="Stay running and rebuild whenever the knowledge folder changes")
+    ] = False,
 ) -> None:
     """Build or update the index from the knowledge folder."""
-    from stpbot.indexer import build_index
-
     settings = load_settings()
-    progress = BuildBar()
-    try:
-        report = build_index(
-            settings.knowledge_dir, settings.index_dir, embedder(settings), progress, full=full
-        )
-    finally:
-        progress.stop()
-    report_build(report)
+    if rollback:
+        _rollback(settings)
+        return
+    model = embedder(settings)
+    report = _build(settings, model, full)
+    if watch:
+        _watch(settings, model)
     if report.skipped:
         raise StpbotError(
             f"{len(report.skipped)} file(s) could not be indexed (listed above); the rest are live"
         )
+
+
+def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildReport:
+    from stpbot.indexer import build_index
+
+    progress = BuildBar()
+    try:
+        report = build_index(
+            settings.knowledge_dir,
+            settings.index_dir,
+            model,
+            progress,
+            full=full,
+            limits=settings.limits,
+        )
+    finally:
+        progress.stop()
+    report_build(report)
+    return report
+
+
+def _rollback(settings: Settings) -> None:
+    from stpbot.index import rollback
+
+    manifest = rollback(settings.index_dir)
+    out = console(stderr=True)
+    out.print(
+        f"rolled back to the index built {manifest.built_at}: {len(manifest.documents)} "
+        f"documents, {manifest.passage_count} passages. Running bots switch to it within "
+        "seconds. The knowledge folder is unchanged: fix or remove the newer files, or the "
+        "next `stpbot index` will index them again.",
+        markup=False,
+    )
+
+
+def _watch(settings: Settings, model: Embedder) -> None:
+    """Rebuild after each burst of changes settles; errors are reported, not fatal."""
+    from watchfiles import watch
+
+    out = console(stderr=True)
+    out.print(f"watching {settings.knowledge_dir} for changes (Ctrl-C to stop)", markup=False)
+    for _changes in watch(settings.knowledge_dir, debounce=1500, step=200, raise_interrupt=False):
+        try:
+            _build(settings, model)
+        except StpbotError as exc:
+            out.print(f"Error: {exc}", markup=False)
 
 
 def feedback(
@@ -44,7 +98,7 @@ def feedback(
 
     from rich.table import Table
 
-    from stpbot.cli.common import console, print_json
+    from stpbot.cli.common import print_json
     from stpbot.feedback import FeedbackStore
 
     path = load_settings().feedback_db

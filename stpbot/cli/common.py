@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from stpbot.config import Settings
+    from stpbot.embedding import Embedder
     from stpbot.engine import Engine
     from stpbot.indexer import BuildReport
 
@@ -90,7 +91,7 @@ def report_build(report: BuildReport) -> None:
     err.print(report.summary(), markup=False)
 
 
-def embedder(settings: Settings) -> Any:
+def embedder(settings: Settings) -> Embedder:
     from stpbot.embedding import Embedder
 
     return Embedder(settings.embedding_model)
@@ -108,6 +109,7 @@ def open_engine(settings: Settings) -> Engine:
             threshold=settings.relevance_threshold,
             max_question_chars=settings.max_question_chars,
             progress=progress,
+            limits=settings.limits,
         )
     finally:
         progress.stop()

@@ -29,6 +29,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         embedder=embedder(settings),
         threshold=settings.relevance_threshold,
         max_question_chars=settings.max_question_chars,
+        limits=settings.limits,
     )
     bar = BuildBar()
     try:
@@ -37,6 +38,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         bar.stop()
     if report is not None:
         report_build(report)
+    host.watch()  # pick up indexes published by `stpbot index` or a rollback
     return ChatBot(
         host, FeedbackStore(settings.feedback_db), frontend=frontend, admins=settings.admin_users
     )
