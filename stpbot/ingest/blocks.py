@@ -49,7 +49,8 @@ def assemble_blocks(raw: list[RawBlock], title: str | None) -> tuple[Block, ...]
     """Number the prose paragraphs and attach the heading each sits under.
 
     Short lines before the first paragraph (title, date, byline) are page furniture,
-    not section headings, so they are dropped rather than attached.
+    not section headings, so they are dropped rather than attached, unless the format
+    marked them as headings.
     """
     blocks: list[Block] = []
     heading: str | None = None
@@ -58,7 +59,9 @@ def assemble_blocks(raw: list[RawBlock], title: str | None) -> tuple[Block, ...]
         if not text:
             continue
         if item.is_heading or looks_like_heading(text):
-            if blocks and not (title and _same(text, title)):
+            # A heading marked up as one (Markdown, Word styles) counts even before the
+            # first paragraph; a merely short line there is a title, date or byline.
+            if (blocks or item.is_heading) and not (title and _same(text, title)):
                 heading = text
             continue
         blocks.append(Block(text=text, number=len(blocks) + 1, heading=heading, page=item.page))

@@ -42,6 +42,8 @@ def load_docx(data: bytes, name: str, limits: Limits) -> Loaded:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocumentError(f"{name} is not a readable Word file (corrupt or truncated)") from exc
+    except MemoryError:
+        raise  # the child's memory cap at work; reported as such by the caller
     except Exception as exc:  # lxml raises its own family for broken XML
         raise DocumentError(f"{name} is not a readable Word file ({type(exc).__name__})") from exc
     blocks = []

@@ -87,6 +87,15 @@ def _paragraphs(lines: list[_Line], page: int) -> list[RawBlock]:
     return blocks
 
 
+def _edge_lines(lines: list[_Line]) -> set[str]:
+    """Short lines among the first and last two of a page: where headers and footers sit."""
+    if not lines:
+        return set()
+    width = median(len(line.text) for line in lines)
+    edges = lines[:2] + lines[-2:]
+    return {line.text for line in edges if len(line.text) < 0.6 * width or len(lines) < 4}
+
+
 def _date(value: str) -> str | None:
     match = _PDF_DATE.match(value or "")
     if not match:
@@ -125,8 +134,9 @@ def load_pdf(data: bytes, name: str, limits: Limits) -> Loaded:
         pdf.close()
     if not any(pages):
         raise DocumentError(f"{name} has no text layer, needs OCR (a scanned PDF?)")
-    # Running headers and footers: the same line on at least half the pages (3 or more).
-    seen = Counter(line.text for lines in pages for line in {ln.text: ln for ln in lines}.values())
+    # Running headers and footers: the same short line at the top or bottom of at least
+    # half the pages (three or more).
+    seen = Counter(text for lines in pages for text in _edge_lines(lines))
     furniture = {text for text, n in seen.items() if n >= 3 and n >= len(pages) / 2}
     blocks: list[RawBlock] = []
     for number, lines in enumerate(pages, start=1):
