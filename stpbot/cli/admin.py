@@ -78,9 +78,29 @@ def _watch(settings: Settings, model: Embedder) -> None:
     """Rebuild after each burst of changes settles; errors are reported, not fatal."""
     from watchfiles import watch
 
+    from stpbot.indexer import is_stale
+
     out = console(stderr=True)
-    out.print(f"watching {settings.knowledge_dir} for changes (Ctrl-C to stop)", markup=False)
-    for _changes in watch(settings.knowledge_dir, debounce=1500, step=200, raise_interrupt=False):
+    ready = False
+    # yield_on_timeout: an empty batch now and then says the watcher is running, so
+    # "watching" is printed only once nothing can be missed.
+    for changes in watch(
+        settings.knowledge_dir,
+        debounce=1500,
+        step=200,
+        rust_timeout=1000,
+        yield_on_timeout=True,
+        raise_interrupt=False,
+    ):
+        if not ready:
+            ready = True
+            out.print(
+                f"watching {settings.knowledge_dir} for changes (Ctrl-C to stop)", markup=False
+            )
+            if not is_stale(settings.index_dir, settings.knowledge_dir, model.name):
+                continue  # else something changed while the watcher started
+        elif not changes:
+            continue
         try:
             _build(settings, model)
         except StpbotError as exc:

@@ -1,0 +1,165 @@
+"""Crash safety, hot reload and watching: the index a bot serves is never half-built."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from conftest import stpbot_executable
+from reports import ALLOTMENTS, make_pdf
+
+from stpbot.index import current_version, load_index, read_manifest
+
+QUESTION = "why were patients absent from STP governance?"
+
+
+def cli_env(knowledge, index):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STPBOT_")}
+    env.update(HF_HUB_OFFLINE="1", STPBOT_KNOWLEDGE_DIR=str(knowledge), STPBOT_INDEX_DIR=str(index))
+    return env
+
+
+def start_build(knowledge, index):
+    return subprocess.Popen(
+        [stpbot_executable(), "index", "--full"],
+        env=cli_env(knowledge, index),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def assert_old_index_serves(knowledge, index, embedder, version):
+    from stpbot.engine import Engine
+
+    assert current_version(index) == version
+    loaded = load_index(index, embedder.name)  # verifies every file's sha256
+    assert len(loaded.manifest.documents) == 5
+    engine, report = Engine.open(
+        knowledge_dir=knowledge, index_dir=index, embedder=embedder, build_if_stale=False
+    )
+    assert report is None
+    assert "absent from STP governance" in engine.ask(QUESTION).quotes[0].text
+
+
+def test_sigkill_during_embedding_leaves_the_old_index_serving(workspace, embedder):
+    knowledge, index = workspace
+    version = current_version(index)
+    build = start_build(knowledge, index)
+    time.sleep(8)  # past start-up, inside the embedding of about 290 views
+    assert build.poll() is None, build.stderr.read()
+    build.send_signal(signal.SIGKILL)
+    build.wait(30)
+    assert_old_index_serves(knowledge, index, embedder, version)
+
+
+def test_sigkill_while_publishing_leaves_the_old_index_serving(workspace, embedder):
+    knowledge, index = workspace
+    version = current_version(index)
+    build = start_build(knowledge, index)
+    versions = index / "versions"
+    deadline = time.monotonic() + 120
+    # Kill the moment the new version's files start to be written.
+    while not any(p.name.startswith(".build-") for p in versions.iterdir()):
+        assert build.poll() is None and time.monotonic() < deadline, "build ended first"
+        time.sleep(0.005)
+    build.send_signal(signal.SIGKILL)
+    build.wait(30)
+    assert_old_index_serves(knowledge, index, embedder, version)
+    # The next build is not blocked by the dead one's lock, and clears its leftovers.
+    finished = start_build(knowledge, index)
+    assert finished.wait(300) == 0, finished.stderr.read()
+    assert current_version(index) != version
+    assert not any(p.name.startswith(".build-") for p in versions.iterdir())
+
+
+def test_running_bot_switches_to_a_published_index_without_dropping_questions(
+    workspace, embedder, tmp_path, run_cli
+):
+    from stpbot.chat import ChatBot
+    from stpbot.feedback import FeedbackStore
+    from stpbot.host import EngineHost
+
+    knowledge, index = workspace
+    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    host.open()
+    host.watch(interval=0.2)
+    bot = ChatBot(host, FeedbackStore(tmp_path / "f.sqlite3"), frontend="test")
+    before = host.engine
+    answers, errors = [], []
+    stop = threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            try:
+                answers.append(bot.ask(QUESTION).answer.answered)
+            except Exception as exc:  # any failure in flight fails the test below
+                errors.append(exc)
+
+    askers = [threading.Thread(target=keep_asking) for _ in range(3)]
+    for thread in askers:
+        thread.start()
+    try:
+        make_pdf(knowledge / "survey.pdf", [[ALLOTMENTS]])
+        result = run_cli("index", knowledge=knowledge, index=index)  # another process
+        assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 30
+        while host.engine is before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # questions keep flowing after the swap too
+    finally:
+        stop.set()
+        for thread in askers:
+            thread.join()
+        host.close()
+    assert host.engine is not before
+    assert errors == [] and len(answers) > 10 and all(answers)
+    new = bot.ask("what did the Wessex survey find about allotments?")
+    assert new.answer.quotes[0].source.id == "survey"
+
+
+def test_rollback_from_the_cli_and_the_bot_follows(workspace, embedder, run_cli):
+    from stpbot.host import EngineHost
+
+    knowledge, index = workspace
+    first = current_version(index)
+    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    make_pdf(knowledge / "survey.pdf", [[ALLOTMENTS]])
+    host.open()  # builds the version with the survey and serves it
+    assert "survey" in host.engine.index.sources
+    result = run_cli("index", "--rollback", knowledge=knowledge, index=index)
+    assert result.returncode == 0, result.stderr
+    assert "rolled back to the index built" in result.stderr and "5 documents" in result.stderr
+    assert current_version(index) == first
+    assert host.refresh() and "survey" not in host.engine.index.sources
+
+
+def test_watch_rebuilds_when_a_report_arrives(workspace):
+    knowledge, index = workspace
+    watcher = subprocess.Popen(
+        [stpbot_executable(), "index", "--watch"],
+        env=cli_env(knowledge, index),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = ""
+        while "watching" not in line:
+            line = watcher.stderr.readline()
+            assert line or watcher.poll() is None, "watcher exited"
+        (knowledge / "note.md").write_text("# Note\n\nPharmacists asked to join the STP board.\n")
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if any(d.source.id == "note" for d in read_manifest(index).documents):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the watcher did not index the new file")
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        watcher.wait(30)
+    assert watcher.returncode in (0, 130)
