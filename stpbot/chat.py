@@ -6,11 +6,15 @@ replies; everything a second frontend would need lives in this module.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stpbot.commands import Command, Kind
 from stpbot.errors import QuestionError
+from stpbot.ingest import LOADERS
+from stpbot.ingest.loaded import MB, Limits
 from stpbot.memory import Conversations
 
 if TYPE_CHECKING:
@@ -74,6 +78,18 @@ class HelpReply:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportLearned:
+    """What the bot learned from a report an admin added in chat."""
+
+    name: str
+    title: str
+    pages: int | None
+    passages: int
+    sample_question: str
+    replaced: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
     """A polite no: the question is too long, the user is not an admin, and so on."""
 
@@ -84,8 +100,24 @@ Reply = AnswerReply | SummaryReply | ComparisonReply | TopicsReply | SourcesRepl
 Outcome = Reply | Refusal
 
 NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
+NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."
+ADD_HELP = (
+    "To add a report, upload it (PDF, Word .docx, web page .html, Markdown or text) to me "
+    "in a direct message. I will read it, add it to the briefings and tell you what I learned."
+)
 REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
 GONE = "That answer has expired. Please ask the question again."
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name for the knowledge folder: no folders, no hidden files, no odd
+    characters, and never one of the folder's configuration files."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:100] or "report"
+    if f"{stem}{suffix}".lower() in {"topics.yaml", "topics.yml", "readme.md"}:
+        stem = f"{stem}-report"
+    return f"{stem}{suffix}"
 
 
 def _refusal(error: QuestionError) -> Refusal:
@@ -189,6 +221,8 @@ class ChatBot:
 
     def run(self, command: Command, user: str) -> Outcome:
         """Carry out any command but `reindex`, which reports progress (`reindex`)."""
+        if command.kind is Kind.ADD:
+            return Refusal(ADD_HELP if self.is_admin(user) else NOT_ADMIN_ADD)
         if command.kind is Kind.ASK:
             return self.ask(command.argument)
         if command.kind is Kind.SUMMARY:
@@ -214,6 +248,75 @@ class ChatBot:
 
     def vote(self, record_id: str, user: str, helpful: bool) -> bool:
         return self.feedback.vote(record_id, user, helpful)
+
+    def add_refusal(self, user: str, filename: str, size: int) -> Refusal | None:
+        """Why this upload cannot be added, or None if it can."""
+        if not self.is_admin(user):
+            return Refusal(NOT_ADMIN_ADD)
+        if self.host.reindexing:
+            return Refusal(REINDEX_BUSY)
+        if Path(filename).suffix.lower() not in LOADERS:
+            kinds = ", ".join(sorted(LOADERS))
+            return Refusal(f"I cannot read {filename}: I read {kinds} files.")
+        limit = (self.host.limits or Limits()).max_bytes
+        if size > limit:
+            return Refusal(f"{filename} is {size / MB:,.1f} MB; the limit is {limit / MB:,.0f} MB.")
+        return None
+
+    def add_report(
+        self,
+        user: str,
+        filename: str,
+        data: bytes,
+        progress: Callable[[ReindexProgress], None],
+        done: Callable[[ReportLearned | Refusal], None],
+    ) -> Refusal | None:
+        """Save an uploaded report into the knowledge folder and reindex in the background;
+        `done` gets what was learned, or why nothing was (the file is then removed)."""
+        refusal = self.add_refusal(user, filename, len(data))
+        if refusal is not None:
+            return refusal
+        name = safe_filename(filename)
+        target = self.host.knowledge_dir / name
+        replaced = target.exists()
+        staging = target.with_name(f".{name}.upload")
+        staging.write_bytes(data)
+        staging.replace(target)
+
+        def finished(outcome: ReindexOutcome) -> None:
+            if outcome.report is None:
+                done(Refusal(f"The rebuild failed, so nothing was added: {outcome.error}"))
+                return
+            manifest = outcome.report.manifest
+            skip = next((s for s in manifest.skipped if s.path == name), None)
+            entry = next((d for d in manifest.documents if d.source.path == name), None)
+            if entry is None:
+                target.unlink(missing_ok=True)
+                reason = skip.reason if skip else "it holds no readable text"
+                done(Refusal(f"I could not use {name} ({reason}), so I removed it again."))
+                return
+            done(
+                ReportLearned(
+                    name=name,
+                    title=entry.source.title,
+                    pages=entry.pages,
+                    passages=entry.passages,
+                    sample_question=self._sample_question(entry.source.id, entry.source.title),
+                    replaced=replaced,
+                )
+            )
+
+        if not self.host.start_reindex(progress, finished):
+            return Refusal(REINDEX_BUSY)
+        return None
+
+    def _sample_question(self, doc_id: str, title: str) -> str:
+        """A question the new report answers: what it says about its first section."""
+        passages = [p for p in self.host.engine.index.passages if p.doc_id == doc_id]
+        heading = next((p.heading for p in passages if p.heading), None)
+        if heading:
+            return f"What does “{title}” say about {heading.rstrip('?:.').lower()}?"
+        return f"What does “{title}” say?"
 
     def reindex_refusal(self, user: str) -> Refusal | None:
         """Why `user` may not start a rebuild now, or None if they may."""

@@ -14,6 +14,7 @@ class Kind(StrEnum):
     SOURCES = "sources"
     HELP = "help"
     REINDEX = "reindex"
+    ADD = "add"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,12 @@ USAGE = (
     Usage(Kind.SOURCES, "", "the documents the bot knows"),
     Usage(Kind.HELP, "", "this help"),
     Usage(Kind.REINDEX, "", "rebuild the index from the knowledge folder (admins)", admin=True),
+    Usage(
+        Kind.ADD,
+        "",
+        "how to add a report: upload it to me in a direct message (admins)",
+        admin=True,
+    ),
 )
 
 # Subcommands that need something after them; without it, they get the help.

@@ -110,6 +110,7 @@ class FakeSlack:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.calls = []
+        self.files = {}  # name -> bytes, served at /files/<name> to the bot token only
         self._cond = threading.Condition()
         self._failures = {}
         self._ts = itertools.count(1)
@@ -122,6 +123,9 @@ class FakeSlack:
             def do_POST(self):
                 fake._handle(self)
 
+            def do_GET(self):
+                fake._serve_file(self)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -129,6 +133,26 @@ class FakeSlack:
 
     def response_url(self, name="r1"):
         return f"{self.url}/response/{name}"
+
+    def share_file(self, name, data):
+        """Make `data` downloadable as Slack serves shared files; returns its URL."""
+        self.files[name] = data
+        return f"{self.url}/files/{name}"
+
+    def _serve_file(self, handler):
+        name = handler.path.rsplit("/", 1)[-1]
+        self._record("files.download", {"name": name}, handler.headers)
+        if handler.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" or name not in self.files:
+            body = b"<html>Sign in to Slack</html>"  # what Slack answers without access
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+        else:
+            body = self.files[name]
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/octet-stream")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def fail_next(self, method, status=200, body=None, headers=None):
         self._failures.setdefault(method, []).append((status, body, headers or {}))

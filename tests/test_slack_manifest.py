@@ -11,7 +11,14 @@ from stpbot.slack.listeners.commands import COMMAND
 from stpbot.slack.server import EVENTS_PATH
 
 MANIFESTS = sorted((Path(__file__).parent.parent / "manifests").glob("slack-*.yaml"))
-SCOPES = {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write"}
+SCOPES = {
+    "app_mentions:read",
+    "chat:write",
+    "commands",
+    "files:read",
+    "im:history",
+    "reactions:write",
+}
 
 
 def test_both_modes_have_a_manifest():

@@ -10,9 +10,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
-from stpbot.errors import DocumentError
+from stpbot.errors import DocumentError, StpbotError
 from stpbot.ingest import load_document
 from stpbot.ingest.loaded import MB, Limits
 
@@ -83,6 +84,12 @@ def load_isolated(
                         "the file is corrupt or hostile"
                     ),
                 )
+            except BrokenProcessPool as exc:
+                # The children could not start at all: that is no verdict on the files.
+                raise StpbotError(
+                    "cannot start the processes that read files; a script that builds "
+                    "the index must guard its entry point with `if __name__ == '__main__':`"
+                ) from exc
             except Exception as exc:
                 # A parser bug on a strange file: skip the file, say which and why.
                 yield path, DocumentError(f"{rel} could not be read ({type(exc).__name__})")

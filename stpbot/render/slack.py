@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         ComparisonReply,
         HelpReply,
         Outcome,
+        Refusal,
+        ReportLearned,
         SourcesReply,
         SummaryReply,
     )
@@ -400,6 +402,25 @@ def reindex_done_text(outcome: ReindexOutcome) -> str:
     for skip in m.skipped[:10]:
         lines.append(f"• Skipped {escape(skip.path)}: {escape(skip.reason)}")
     return "\n".join(lines)[:SECTION_LIMIT]
+
+
+def reading_text(name: str) -> str:
+    return f":page_facing_up: Reading {escape(name)} and adding it to the briefings…"
+
+
+def learned_text(result: ReportLearned | Refusal) -> str:
+    """What the bot learned from an uploaded report, with a question to try."""
+    from stpbot.chat import Refusal
+
+    if isinstance(result, Refusal):
+        return f":warning: {escape(result.message)}"
+    pages = f"{result.pages} pages, " if result.pages else ""
+    verb = "Updated" if result.replaced else "Added"
+    return (
+        f":books: {verb} *{escape(result.title)}* ({escape(result.name)}: {pages}"
+        f"{result.passages} passages). I now answer from it; try asking me:\n"
+        f"> {escape(result.sample_question)}"
+    )[:SECTION_LIMIT]
 
 
 def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:

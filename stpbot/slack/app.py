@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from stpbot.slack import listeners
 from stpbot.slack.deps import Deps, install
+from stpbot.slack.files import SLACK_FILE_HOSTS
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -57,7 +59,10 @@ def create_app(
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="stp-listener"),
         raise_error_for_unhandled_request=False,
     )
-    install(app, deps or Deps(bot))
+    api_host = urlsplit(settings.slack_api_url).hostname
+    deps = deps or Deps(bot)
+    deps.file_hosts = SLACK_FILE_HOSTS | ({api_host} if api_host else set())
+    install(app, deps)
     listeners.register(app)
     app.error(log_error)
     return app

@@ -29,6 +29,8 @@ class Deps:
     """The bot, the answer workers and the memory of events already answered."""
 
     bot: ChatBot
+    # Hosts the bot token may be sent to when downloading an uploaded report.
+    file_hosts: frozenset[str] = frozenset({"files.slack.com"})
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWER_WORKERS, thread_name_prefix="stp-answer")
     )

@@ -1,0 +1,86 @@
+"""An admin adds a report by uploading it to the bot in a direct message."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from stpbot.chat import Refusal
+from stpbot.render import slack as render
+from stpbot.slack import replies
+from stpbot.slack.deps import deps_of
+from stpbot.slack.files import DownloadError, download
+
+if TYPE_CHECKING:
+    from slack_bolt import App, BoltContext
+    from slack_sdk import WebClient
+
+    from stpbot.chat import ReportLearned
+    from stpbot.host import ReindexProgress
+
+log = logging.getLogger("stpbot.slack")
+PROGRESS_EVERY = 1.5
+
+
+def register(app: App) -> None:
+    app.event({"type": "message", "subtype": "file_share"})(add_shared_report)
+
+
+def add_shared_report(
+    body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """Download the shared file, add it to the briefings and say what was learned."""
+    if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("files"):
+        return
+    deps = deps_of(context)
+    if not deps.seen.first_time(body.get("event_id") or event["ts"]):
+        return
+    channel, user = event["channel"], event.get("user", "")
+    shared = event["files"][0]
+    name, size = str(shared.get("name") or "report"), int(shared.get("size") or 0)
+
+    def say(text: str) -> None:
+        replies.post(client, channel, text, render.refusal_blocks(text))
+
+    refusal = deps.bot.add_refusal(user, name, size)
+    if refusal is not None:
+        say(refusal.message)
+        return
+    token = context.bot_token or client.token or ""
+    posted = client.chat_postMessage(channel=channel, text=render.reading_text(name))
+    message = {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
+    lock, last = threading.Lock(), [0.0]
+
+    def update(text: str) -> None:
+        with lock:
+            client.chat_update(channel=message["channel"], ts=message["ts"], text=text, blocks=[])
+
+    def progress(p: ReindexProgress) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY:
+            last[0] = time.monotonic()
+            try:
+                update(render.reindex_progress_text(p))
+            except Exception as exc:
+                log.warning("progress update failed: %s", type(exc).__name__)
+
+    def done(result: ReportLearned | Refusal) -> None:
+        try:
+            update(render.learned_text(result))
+        except Exception as exc:
+            log.error("could not report the new report: %s", type(exc).__name__)
+
+    def job() -> None:
+        url = str(shared.get("url_private_download") or shared.get("url_private") or "")
+        limit = size + 1 if size else 50 * 1024 * 1024
+        try:
+            data = download(url, token, deps.file_hosts, limit)
+        except DownloadError as exc:
+            update(f":warning: I could not fetch {render.escape(name)}: {render.escape(str(exc))}.")
+            return
+        refused = deps.bot.add_report(user, name, data, progress, done)
+        if refused is not None:
+            update(":raised_hand: " + render.escape(refused.message))
+
+    deps.submit(job, lambda: update(render.SOMETHING_WRONG))
