@@ -7,7 +7,6 @@ replies; everything a second frontend would need lives in this module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,12 +15,21 @@ from stpbot.errors import QuestionError
 from stpbot.ingest import LOADERS
 from stpbot.ingest.loaded import MB, Limits
 from stpbot.memory import Conversations
+from stpbot.replies import (
+    AnswerReply,
+    ComparisonReply,
+    HelpReply,
+    Outcome,
+    Refusal,
+    ReportLearned,
+    SourcesReply,
+    SummaryReply,
+    TopicsReply,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
-    from stpbot.answers import Answer, Comparison, Summary
-    from stpbot.engine import SourceInfo
     from stpbot.feedback import FeedbackStore
     from stpbot.host import EngineHost, ReindexOutcome, ReindexProgress
     from stpbot.topics import Topic
@@ -29,75 +37,6 @@ if TYPE_CHECKING:
 PAGE = 3
 MAX_PASSAGES = 12
 
-
-@dataclass(frozen=True, slots=True)
-class AnswerReply:
-    """A page of quotes answering a question; `offset` is the number of quotes before it."""
-
-    answer: Answer
-    record_id: str
-    offset: int
-    has_more: bool
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryReply:
-    summary: Summary
-    record_id: str
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ComparisonReply:
-    comparison: Comparison
-    record_id: str
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TopicsReply:
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SourcesReply:
-    """What the bot knows: its documents and when the index was built."""
-
-    sources: tuple[SourceInfo, ...]
-    built_at: str
-    passages: int
-    topics: tuple[Topic, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HelpReply:
-    unknown: str | None
-    admin: bool
-    incomplete: Kind | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportLearned:
-    """What the bot learned from a report an admin added in chat."""
-
-    name: str
-    title: str
-    pages: int | None
-    passages: int
-    sample_question: str
-    replaced: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A polite no: the question is too long, the user is not an admin, and so on."""
-
-    message: str
-
-
-Reply = AnswerReply | SummaryReply | ComparisonReply | TopicsReply | SourcesReply | HelpReply
-Outcome = Reply | Refusal
 
 NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
 NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."

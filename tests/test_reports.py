@@ -153,10 +153,11 @@ def test_a_file_that_exhausts_memory_is_skipped_and_the_build_goes_on(workspace,
 
 def test_a_file_that_takes_too_long_is_skipped(workspace, embedder):
     knowledge, index = workspace
-    make_pdf(knowledge / "slow.pdf", [[ALLOTMENTS]])
-    report = build_index(knowledge, index, embedder, limits=Limits(parse_seconds=0.001))
+    # 200 pages take a few tenths of a second to read: far over a 0.05 s allowance.
+    make_pdf(knowledge / "slow.pdf", [[FILLER] * 6] * 200)
+    report = build_index(knowledge, index, embedder, limits=Limits(parse_seconds=0.05))
     (reason,) = [s.reason for s in report.skipped if s.path == "slow.pdf"]
-    assert reason == "slow.pdf took over 0.001 s to read (STPBOT_PARSE_SECONDS)"
+    assert reason == "slow.pdf took over 0.05 s to read (STPBOT_PARSE_SECONDS)"
     assert len(report.unchanged) == 5
 
 

@@ -16,7 +16,9 @@ from stpbot.render.attribution import attribution_parts
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
-    from stpbot.chat import (
+    from stpbot.documents import Source
+    from stpbot.host import ReindexOutcome, ReindexProgress
+    from stpbot.replies import (
         AnswerReply,
         ComparisonReply,
         HelpReply,
@@ -26,8 +28,6 @@ if TYPE_CHECKING:
         SourcesReply,
         SummaryReply,
     )
-    from stpbot.documents import Source
-    from stpbot.host import ReindexOutcome, ReindexProgress
     from stpbot.topics import Topic
 
 Block = dict[str, Any]
@@ -317,7 +317,7 @@ def refusal_blocks(message: str) -> list[Block]:
 
 def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = None) -> list[Block]:
     """Blocks for any reply to a command; `share` adds the Share in channel button."""
-    from stpbot.chat import (
+    from stpbot.replies import (
         AnswerReply,
         ComparisonReply,
         HelpReply,
@@ -346,7 +346,7 @@ def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = N
 
 def fallback_text(reply: Outcome) -> str:
     """The plain `text` of a message: what notifications and screen readers show."""
-    from stpbot.chat import AnswerReply, ComparisonReply, Refusal, SummaryReply
+    from stpbot.replies import AnswerReply, ComparisonReply, Refusal, SummaryReply
 
     if isinstance(reply, AnswerReply):
         quotes = reply.answer.quotes
@@ -410,7 +410,7 @@ def reading_text(name: str) -> str:
 
 def learned_text(result: ReportLearned | Refusal) -> str:
     """What the bot learned from an uploaded report, with a question to try."""
-    from stpbot.chat import Refusal
+    from stpbot.replies import Refusal
 
     if isinstance(result, Refusal):
         return f":warning: {escape(result.message)}"
@@ -425,7 +425,7 @@ def learned_text(result: ReportLearned | Refusal) -> str:
 
 def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
     """The App Home tab: what the bot knows, its topics, and how to ask."""
-    from stpbot.chat import HelpReply
+    from stpbot.replies import HelpReply
 
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "STP briefings bot"}},

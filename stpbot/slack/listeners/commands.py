@@ -7,9 +7,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat import Refusal
 from stpbot.commands import Kind, parse_command
 from stpbot.render import slack as render
+from stpbot.replies import Refusal
 from stpbot.slack import replies
 from stpbot.slack.deps import deps_of, plain_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat import Refusal
 from stpbot.render import slack as render
+from stpbot.replies import Refusal
 from stpbot.slack import replies
 from stpbot.slack.deps import deps_of, plain_text
 

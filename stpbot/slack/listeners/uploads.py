@@ -7,8 +7,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat import Refusal
 from stpbot.render import slack as render
+from stpbot.replies import Refusal
 from stpbot.slack import replies
 from stpbot.slack.deps import deps_of
 from stpbot.slack.files import DownloadError, download
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from slack_bolt import App, BoltContext
     from slack_sdk import WebClient
 
-    from stpbot.chat import ReportLearned
     from stpbot.host import ReindexProgress
+    from stpbot.replies import ReportLearned
 
 log = logging.getLogger("stpbot.slack")
 PROGRESS_EVERY = 1.5
