@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from stpbot.render import slack as render
@@ -17,11 +15,9 @@ if TYPE_CHECKING:
     from slack_bolt import App, BoltContext
     from slack_sdk import WebClient
 
-    from stpbot.host import ReindexProgress
     from stpbot.replies import ReportLearned
 
 log = logging.getLogger("stpbot.slack")
-PROGRESS_EVERY = 1.5
 
 
 def register(app: App) -> None:
@@ -49,25 +45,12 @@ def add_shared_report(
         say(refusal.message)
         return
     token = context.bot_token or client.token or ""
-    posted = client.chat_postMessage(channel=channel, text=render.reading_text(name))
-    message = {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
-    lock, last = threading.Lock(), [0.0]
-
-    def update(text: str) -> None:
-        with lock:
-            client.chat_update(channel=message["channel"], ts=message["ts"], text=text, blocks=[])
-
-    def progress(p: ReindexProgress) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_EVERY:
-            last[0] = time.monotonic()
-            try:
-                update(render.reindex_progress_text(p))
-            except Exception as exc:
-                log.warning("progress update failed: %s", type(exc).__name__)
+    message = replies.ProgressMessage(client)
+    message.post(render.reading_text(name), channel)
 
     def done(result: ReportLearned | Refusal) -> None:
         try:
-            update(render.learned_text(result))
+            message.update(render.learned_text(result))
         except Exception as exc:
             log.error("could not report the new report: %s", type(exc).__name__)
 
@@ -77,10 +60,12 @@ def add_shared_report(
         try:
             data = download(url, token, deps.file_hosts, limit)
         except DownloadError as exc:
-            update(f":warning: I could not fetch {render.escape(name)}: {render.escape(str(exc))}.")
+            message.update(
+                f":warning: I could not fetch {render.escape(name)}: {render.escape(str(exc))}."
+            )
             return
-        refused = deps.bot.add_report(user, name, data, progress, done)
+        refused = deps.bot.add_report(user, name, data, message.progress, done)
         if refused is not None:
-            update(":raised_hand: " + render.escape(refused.message))
+            message.update(":raised_hand: " + render.escape(refused.message))
 
-    deps.submit(job, lambda: update(render.SOMETHING_WRONG))
+    deps.submit(job, lambda: message.update(render.SOMETHING_WRONG))
