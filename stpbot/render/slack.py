@@ -8,11 +8,11 @@ Home) are kept by construction.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from stpbot.commands import USAGE
 from stpbot.render.attribution import attribution_parts
+from stpbot.render.trim import fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
@@ -41,8 +41,6 @@ NOT_FOUND = "I could not find this in the briefings."
 SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again in a moment."
 SHARE, HELPFUL, NOT_HELPFUL, MORE = "stp_share", "stp_helpful", "stp_not_helpful", "stp_more"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…”’\"')])\s+(?=\S)")
-
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn gives meaning to."""
@@ -61,55 +59,9 @@ def _context(*texts: str) -> Block:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:10]]}
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return spans
-
-
-def fit_quote(text: str, highlight: tuple[int, int], limit: int) -> tuple[str, tuple[int, int]]:
-    """Trim a quote to at most `limit` escaped characters at sentence boundaries,
-    keeping the highlighted sentence; "…" marks what was cut."""
-    if len(escape(text)) <= limit:
-        return text, highlight
-    a, b = highlight
-    spans = _sentences(text)
-    keep = [i for i, (s, e) in enumerate(spans) if s < b and e > a] or [0]
-    lo, hi = keep[0], keep[-1]
-
-    def cost(i: int, j: int) -> int:
-        return len(escape(text[spans[i][0] : spans[j][1]])) + 4
-
-    if cost(lo, hi) > limit:
-        # One sentence longer than the limit: cut it at a word.
-        s, e = spans[lo]
-        cut = text[s:e]
-        while len(escape(cut)) > limit - 2 and " " in cut:
-            cut = cut.rsplit(" ", 1)[0]
-        cut = cut[: max(1, limit - 2)]
-        prefix = "…" if s > 0 else ""
-        return prefix + cut + "…", (len(prefix), len(prefix) + len(cut))
-    grew = True
-    while grew:
-        grew = False
-        if hi + 1 < len(spans) and cost(lo, hi + 1) <= limit:
-            hi, grew = hi + 1, True
-        if lo > 0 and cost(lo - 1, hi) <= limit:
-            lo, grew = lo - 1, True
-    start, end = spans[lo][0], spans[hi][1]
-    prefix = "…" if start > 0 else ""
-    suffix = "…" if end < len(text) else ""
-    shift = len(prefix) - start
-    a2, b2 = max(a, start) + shift, min(b, end) + shift
-    return prefix + text[start:end] + suffix, (a2, b2)
-
-
 def quote_mrkdwn(text: str, highlight: tuple[int, int], limit: int = SECTION_LIMIT - 10) -> str:
     """A block quote with its best sentence in bold, escaped and within `limit`."""
-    text, (a, b) = fit_quote(text, highlight, limit - 4)
+    text, (a, b) = fit_quote(text, highlight, limit - 4, lambda t: len(escape(t)))
     head, mid, tail = text[:a], text[a:b], text[b:]
     core = mid.strip()
     if core and "*" not in core:
