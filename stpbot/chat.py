@@ -46,6 +46,10 @@ ADD_HELP = (
 )
 REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
 GONE = "That answer has expired. Please ask the question again."
+THANKS = {
+    True: "Thanks, glad it helped.",
+    False: "Thanks for saying; this helps us improve the bot.",
+}
 
 
 def safe_filename(name: str) -> str:
@@ -187,6 +191,12 @@ class ChatBot:
 
     def vote(self, record_id: str, user: str, helpful: bool) -> bool:
         return self.feedback.vote(record_id, user, helpful)
+
+    def vote_reply(self, record_id: str, user: str, helpful: bool) -> str:
+        """Store a vote and say thanks (or that the answer has expired)."""
+        if not self.vote(record_id, user, helpful):
+            return "That answer has expired; your vote was not recorded."
+        return THANKS[helpful]
 
     def add_refusal(self, user: str, filename: str, size: int) -> Refusal | None:
         """Why this upload cannot be added, or None if it can."""

@@ -70,3 +70,12 @@ def parse_command(text: str) -> Command:
     if kind in NEEDS_ARGUMENT and not argument:
         return Command(Kind.HELP, incomplete=kind)
     return Command(kind, argument)
+
+
+def parse_message(text: str) -> Command:
+    """A chat message where commands are optional: "summary engagement" is a command,
+    anything else is a question ("why were councils unhappy?")."""
+    command = parse_command(text)
+    if command.kind is Kind.HELP and command.unknown is not None:
+        return Command(Kind.ASK, " ".join(text.split()))
+    return command

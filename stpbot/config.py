@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "STPBOT_SLACK_SIGNING_SECRET"),
     )
 
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_allow_unauthenticated: bool = False
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+
     @property
     def limits(self) -> Limits:
         """What one knowledge file may cost to read."""
@@ -58,7 +66,15 @@ class Settings(BaseSettings):
             parse_memory_mb=self.parse_memory_mb,
         )
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "teams_app_id",
+        "teams_app_password",
+        "teams_tenant_id",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `SLACK_APP_TOKEN=` in a .env file means "not set", not "the empty token".

@@ -1,4 +1,4 @@
-"""`stpbot serve slack`: run the bot in Slack (Socket Mode, or HTTP with --http)."""
+"""`stpbot serve slack` and `stpbot serve teams`: run the bot in a chat platform."""
 
 from __future__ import annotations
 
@@ -129,3 +129,47 @@ def slack(
     else:
         out.print("Connecting to Slack in Socket Mode")
         socket_mode_handler(slack_app, app_token).start()  # type: ignore[no-untyped-call]
+
+
+@app.command("teams")
+def teams(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port")] = 3978,
+    host: Annotated[str, typer.Option(help="HTTP address to bind")] = "0.0.0.0",
+) -> None:
+    """Run the Teams app: POST /api/messages (Bot Framework JWTs required) and GET /healthz."""
+    import asyncio
+
+    settings = load_settings()
+    password = (
+        settings.teams_app_password.get_secret_value() if settings.teams_app_password else None
+    )
+    dev = settings.teams_allow_unauthenticated
+    if not dev and not (settings.teams_app_id and password):
+        raise StpbotError(
+            "STPBOT_TEAMS_APP_ID and STPBOT_TEAMS_APP_PASSWORD are required; for local "
+            "development only, set STPBOT_TEAMS_ALLOW_UNAUTHENTICATED=true"
+        )
+    out = console(stderr=True)
+    if dev:
+        host = "127.0.0.1"
+        out.print(
+            "WARNING: Teams requests are NOT authenticated (STPBOT_TEAMS_ALLOW_UNAUTHENTICATED); "
+            "listening on 127.0.0.1 only",
+            markup=False,
+        )
+    _logging(settings.log_level)
+    bot = open_bot(settings, "teams")
+
+    from stpbot.teams.app import create_app
+    from stpbot.teams.server import http_server, run
+
+    teams_app, web = create_app(
+        bot,
+        app_id=settings.teams_app_id,
+        app_password=password,
+        tenant_id=settings.teams_tenant_id,
+        allow_unauthenticated=dev,
+        openid_metadata_url=settings.teams_openid_metadata_url,
+    )
+    out.print(f"Serving Teams on http://{host}:{port}/api/messages (health: /healthz)")
+    asyncio.run(run(teams_app, http_server(web, host, port)))

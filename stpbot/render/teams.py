@@ -15,6 +15,7 @@ from stpbot.render.trim import fit_quote
 if TYPE_CHECKING:
     from stpbot.answers import Quote
     from stpbot.documents import Source
+    from stpbot.host import ReindexOutcome
     from stpbot.replies import (
         AnswerReply,
         ComparisonReply,
@@ -232,3 +233,18 @@ def text_for(reply: Outcome) -> str:
     if isinstance(reply, AnswerReply):
         return f"“{reply.answer.quotes[0].text}”"[:300] if reply.answer.answered else NOT_FOUND
     return ""
+
+
+def reindex_done_text(outcome: ReindexOutcome) -> str:
+    """What a finished rebuild did, as one message."""
+    if outcome.report is None:
+        return f"The rebuild failed; the previous index is still answering. {outcome.error}"
+    report, m = outcome.report, outcome.report.manifest
+    lines = [
+        f"Index rebuilt in {outcome.seconds:.1f} s: {len(m.documents)} documents, "
+        f"{m.passage_count} passages. Now answering from it.",
+        f"Added {len(report.added)}, changed {len(report.changed)}, removed "
+        f"{len(report.removed)}, unchanged {len(report.unchanged)}.",
+    ]
+    lines += [f"Skipped {s.path}: {s.reason}" for s in m.skipped[:10]]
+    return "\n".join(lines)

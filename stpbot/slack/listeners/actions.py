@@ -44,9 +44,7 @@ def record_vote(
     ack()
     deps = deps_of(context)
     helpful = action["action_id"] == render.HELPFUL
-    known = deps.bot.vote(action["value"], body["user"]["id"], helpful)
-    text = THANKS[helpful] if known else "That answer has expired; your vote was not recorded."
-    replies.private(respond, text)
+    replies.private(respond, deps.bot.vote_reply(action["value"], body["user"]["id"], helpful))
 
 
 def show_more(

@@ -1,0 +1,1 @@
+"""The Microsoft Teams frontend, on Microsoft's Teams SDK (`microsoft-teams-apps`)."""
