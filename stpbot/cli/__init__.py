@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from stpbot.cli import admin, query, serve
+from stpbot.cli import admin, package, query, serve
 from stpbot.cli.common import EXIT_USER_ERROR, overrides
 from stpbot.errors import StpbotError
 
@@ -28,6 +28,7 @@ app.command()(query.sources)
 app.command("eval")(query.evaluate)
 app.command()(admin.feedback)
 app.add_typer(serve.app, name="serve")
+app.add_typer(package.app, name="package")
 
 
 @app.callback()

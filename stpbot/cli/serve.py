@@ -159,6 +159,11 @@ def teams(
         )
     _logging(settings.log_level)
     bot = open_bot(settings, "teams")
+    import warnings
+
+    # The SDK's notices about its own internals are not for the person running the bot.
+    warnings.filterwarnings("ignore", message="The bot client is deprecated")
+    warnings.filterwarnings("ignore", message="HtmlWidgetSecurityPolicy is in preview")
 
     from stpbot.teams.app import create_app
     from stpbot.teams.server import http_server, run

@@ -1,0 +1,392 @@
+"""The Teams app over its real protocol: Activity JSON posted to /api/messages on
+loopback, Bot Framework JWTs signed with a test key from a loopback key endpoint,
+replies recorded by a fake Bot Connector."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+import pytest
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+QUESTION = "why were patients absent from STP governance?"
+
+
+class FakeConnector:
+    """The Bot Connector service: records every activity the bot sends."""
+
+    def __init__(self):
+        self.sent = []
+        self._cond = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                with fake._cond:
+                    fake.sent.append((unquote(self.path), dict(self.headers), body))
+                    fake._cond.notify_all()
+                data = json.dumps({"id": f"act-{len(fake.sent)}"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.sent) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    pytest.fail(f"the bot sent {len(self.sent)} activities, expected {count}")
+                self._cond.wait(left)
+            return list(self.sent)
+
+    def close(self):
+        self.server.shutdown()
+
+
+class KeyServer:
+    """Serves a JWKS with one RSA key, as login.botframework.com does, and signs tokens."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from jwt.algorithms import RSAAlgorithm
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid="test-key", use="sig", alg="RS256")
+        body = json.dumps({"keys": [jwk]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        port = self.server.server_address[1]
+        self.metadata_url = f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, service_url, **claims):
+        import jwt
+
+        now = int(time.time())
+        payload = {
+            "iss": "https://api.botframework.com",
+            "aud": APP_ID,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "serviceurl": service_url,
+        }
+        payload.update(claims)
+        return jwt.encode(payload, self.key, algorithm="RS256", headers={"kid": "test-key"})
+
+    def close(self):
+        self.server.shutdown()
+
+
+def outbound_token(scope, tenant=None):
+    """Stands in for Entra ID (unreachable here): a JWT-shaped token for replies."""
+    import jwt
+
+    return jwt.encode(
+        {"scope": str(scope), "exp": int(time.time()) + 3600}, "k" * 32, algorithm="HS256"
+    )
+
+
+class TeamsServer:
+    def __init__(self, bot, **options):
+        from stpbot.teams.app import create_app
+        from stpbot.teams.server import http_server, run
+
+        self.app, web = create_app(bot, **options)
+        self.server = http_server(web, "127.0.0.1", 0)
+        self.thread = threading.Thread(
+            target=lambda: asyncio.run(run(self.app, self.server)), daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def post(self, activity, token=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(
+            self.url + "/api/messages", data=json.dumps(activity).encode(), headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def connector():
+    fake = FakeConnector()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def keys():
+    server = KeyServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def teams_bot(built, embedder, tmp_path):
+    from stpbot.chat import ChatBot
+    from stpbot.feedback import FeedbackStore
+    from stpbot.host import EngineHost
+
+    knowledge, index = built
+    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    host.open()
+    return ChatBot(
+        host, FeedbackStore(tmp_path / "f.sqlite3"), frontend="teams", admins=["aad-admin"]
+    )
+
+
+@pytest.fixture
+def secured(teams_bot, keys):
+    """The default configuration: app id and credentials, every request JWT-checked."""
+    server = TeamsServer(
+        teams_bot,
+        app_id=APP_ID,
+        app_password=None,
+        tenant_id=None,
+        allow_unauthenticated=False,
+        openid_metadata_url=keys.metadata_url,
+        token=outbound_token,
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def dev(teams_bot):
+    """Local development mode: no app id, requests not authenticated."""
+    server = TeamsServer(
+        teams_bot, app_id=None, app_password=None, tenant_id=None, allow_unauthenticated=True
+    )
+    yield server
+    server.close()
+
+
+def card_of(activity):
+    (attachment,) = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    return attachment["content"]
+
+
+def card_text(card):
+    return json.dumps(card, ensure_ascii=False)
+
+
+# --- security --------------------------------------------------------------------
+
+
+def test_unsigned_and_forged_requests_are_401_and_nothing_is_sent(secured, connector, keys):
+    activity = personal_message(QUESTION, connector.url)
+    assert secured.post(activity)[0] == 401
+    assert secured.post(activity, token="not.a.jwt")[0] == 401
+    assert secured.post(activity, token=keys.token(connector.url, aud="someone-else"))[0] == 401
+    assert secured.post(activity, token=keys.token(connector.url, iss="https://evil"))[0] == 401
+    assert (
+        secured.post(activity, token=keys.token(connector.url, exp=int(time.time()) - 3600))[0]
+        == 401
+    )
+    time.sleep(0.5)
+    assert connector.sent == []
+
+
+def test_a_signed_request_is_answered_with_a_token(secured, connector, keys):
+    status, _ = secured.post(
+        personal_message(QUESTION, connector.url), token=keys.token(connector.url)
+    )
+    assert status == 200
+    path, headers, activity = connector.wait(1)[0]
+    assert path == "/v3/conversations/a:personal-chat/activities"
+    assert headers["Authorization"].startswith("Bearer ey")
+    assert "absent from STP governance" in card_text(card_of(activity))
+
+
+# --- behaviour -------------------------------------------------------------------
+
+
+def test_personal_message_gets_quotes_with_highlight_and_attribution(dev, connector):
+    assert dev.post(personal_message(QUESTION, connector.url))[0] == 200
+    card = card_of(connector.wait(1)[0][2])
+    first = card["body"][1]
+    runs = first["items"][0]["inlines"]
+    bold = [r["text"] for r in runs if r.get("weight") == "Bolder"]
+    assert any("absent from STP governance" in t for t in bold)
+    attribution = "".join(r["text"] for r in first["items"][1]["inlines"])
+    assert "King" in attribution and "para " in attribution
+    assert [a["title"] for a in card["actions"]] == [
+        "👍 Helpful",
+        "👎 Not helpful",
+        "More passages",
+    ]
+
+
+def test_channel_mention_is_answered_in_its_thread(dev, connector):
+    activity = channel_mention(f"<at>stpbot</at> {QUESTION}", connector.url)
+    assert dev.post(activity)[0] == 200
+    path, _, reply = connector.wait(1)[0]
+    assert path == "/v3/conversations/19:team@thread.tacv2;messageid=1700000000001/activities"
+    assert "absent from STP governance" in card_text(card_of(reply))
+
+
+def test_follow_up_in_a_channel_thread(dev, connector):
+    dev.post(channel_mention("<at>stpbot</at> how secret were the plans?", connector.url))
+    dev.post(channel_mention("<at>stpbot</at> who criticised that?", connector.url, id_="m2"))
+    follow = connector.wait(2)[1][2]
+    assert "could not find" not in card_text(card_of(follow))
+
+
+def test_votes_go_to_the_shared_feedback_store_and_more_pages_on(dev, connector, teams_bot):
+    dev.post(personal_message(QUESTION, connector.url))
+    card = card_of(connector.wait(1)[0][2])
+    record = card["actions"][0]["data"]["record"]
+    dev.post(card_submit({"stp": "not_helpful", "record": record}, connector.url))
+    assert connector.wait(2)[1][2]["text"] == "Thanks for saying; this helps us improve the bot."
+    summary = teams_bot.feedback.summary()
+    assert summary.not_helpful == 1 and summary.recent_unhelpful[0].question == QUESTION
+    dev.post(card_submit({"stp": "more", "record": record}, connector.url))
+    more = card_of(connector.wait(3)[2][2])
+    assert "More passages for:" in card_text(more) and '"4. "' in card_text(more)
+
+
+def test_commands_mirror_slash_commands(dev, connector):
+    for i, text in enumerate(
+        ["summary local government", "compare engagement", "topics", "sources"]
+    ):
+        dev.post(personal_message(text, connector.url, id_=f"c{i}"))
+    sent = [a for _, _, a in connector.wait(4)]
+    texts = [card_text(card_of(a)) for a in sent]
+    assert any("Summary:" in t for t in texts) and any("Compare:" in t for t in texts)
+    assert any("Topics the briefings cover" in t for t in texts)
+    assert any("The briefings I quote from" in t for t in texts)
+
+
+def test_nothing_found_long_question_and_help_match_slack(dev, connector):
+    from stpbot.render.slack import NOT_FOUND
+
+    dev.post(
+        personal_message("what is the best recipe for lemon drizzle?", connector.url, id_="n1")
+    )
+    dev.post(personal_message("why " * 600, connector.url, id_="n2"))
+    dev.post(personal_message("help", connector.url, id_="n3"))
+    found, long, helped = (a for _, _, a in connector.wait(3))
+    assert NOT_FOUND in card_text(card_of(found)) and "engagement" in card_text(card_of(found))
+    assert long["text"] == "The question is 2,399 characters long; the limit is 2,000."
+    assert "summary <topic>" in helped["text"] and "reindex" not in helped["text"]
+
+
+def test_reindex_is_for_admins_by_aad_object_id(dev, connector):
+    dev.post(personal_message("reindex", connector.url, id_="r1"))
+    assert "Only the bot's admins" in connector.wait(1)[0][2]["text"]
+    dev.post(personal_message("help", connector.url, id_="r2", aad="aad-admin"))
+    assert "reindex" in connector.wait(2)[1][2]["text"]
+
+
+def test_unknown_fields_are_ignored(dev, connector):
+    activity = personal_message(QUESTION, connector.url)
+    activity["futureField"] = {"nested": [1, 2, 3]}
+    activity["from"]["somethingNew"] = True
+    activity["conversation"]["newProperty"] = "x"
+    assert dev.post(activity)[0] == 200
+    assert "absent from STP governance" in card_text(card_of(connector.wait(1)[0][2]))
+
+
+def test_health_needs_no_auth(secured):
+    with urllib.request.urlopen(secured.url + "/healthz", timeout=10) as response:
+        assert json.loads(response.read())["status"] == "ok"
+
+
+# --- activities as Teams sends them -------------------------------------------------
+
+
+def personal_message(text, service_url, id_="m1", aad="aad-user-1"):
+    return {
+        "type": "message",
+        "id": id_,
+        "timestamp": "2026-11-23T10:00:00.000Z",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": "29:user-1", "name": "Alex", "aadObjectId": aad},
+        "conversation": {
+            "id": "a:personal-chat",
+            "conversationType": "personal",
+            "tenantId": "tenant-1",
+        },
+        "recipient": {"id": "28:" + APP_ID, "name": "stpbot"},
+        "textFormat": "plain",
+        "locale": "en-GB",
+        "text": text,
+        "channelData": {"tenant": {"id": "tenant-1"}},
+    }
+
+
+def channel_mention(text, service_url, id_="m1"):
+    activity = personal_message(text, service_url, id_=id_)
+    activity["conversation"] = {
+        "id": "19:team@thread.tacv2;messageid=1700000000001",
+        "conversationType": "channel",
+        "isGroup": True,
+        "tenantId": "tenant-1",
+    }
+    activity["entities"] = [
+        {
+            "type": "mention",
+            "text": "<at>stpbot</at>",
+            "mentioned": {"id": "28:" + APP_ID, "name": "stpbot"},
+        }
+    ]
+    activity["channelData"] = {
+        "teamsChannelId": "19:team@thread.tacv2",
+        "tenant": {"id": "tenant-1"},
+    }
+    return activity
+
+
+def card_submit(value, service_url, id_="s1"):
+    activity = personal_message("", service_url, id_=id_)
+    activity.pop("text")
+    activity["value"] = value
+    return activity
