@@ -41,8 +41,9 @@ MAX_PASSAGES = 12
 NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
 NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."
 ADD_HELP = (
-    "To add a report, upload it (PDF, Word .docx, web page .html, Markdown or text) to me "
-    "in a direct message. I will read it, add it to the briefings and tell you what I learned."
+    "To add a report (PDF, Word .docx, web page .html, Markdown or text), upload it to me in "
+    "a Slack direct message: I read it, add it to the briefings and say what I learned. Or "
+    "put it in the knowledge folder and run reindex."
 )
 REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
 GONE = "That answer has expired. Please ask the question again."

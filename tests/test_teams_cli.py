@@ -78,7 +78,8 @@ def test_package_holds_manifest_and_icons(run_cli, tmp_path):
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
     (commands,) = manifest["bots"][0]["commandLists"]
     titles = [c["title"] for c in commands["commands"]]
-    assert titles == [u.kind.value for u in USAGE if not u.admin]
+    assert titles == [u.kind.value for u in USAGE if u.kind.value != "add"]
+    assert "reindex" in titles
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
     assert all(
         manifest["developer"][k].startswith("https://")
