@@ -63,8 +63,11 @@ def manifest(
     app_id: str, *, version: str, developer: str, website: str, privacy: str, terms: str
 ) -> dict[str, Any]:
     """The Teams app manifest: one bot, its commands mirroring `/stp`."""
+    # Uploading reports is a Slack feature; every other command works in Teams.
     commands = [
-        {"title": u.kind.value, "description": u.description[:128]} for u in USAGE if not u.admin
+        {"title": u.kind.value, "description": u.description[:128]}
+        for u in USAGE
+        if u.kind.value != "add"
     ]
     return {
         "$schema": f"https://developer.microsoft.com/en-us/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json",
