@@ -1,0 +1,32 @@
+"""The benchmark script runs end to end on a tiny corpus (its numbers are not checked:
+speed is measured by the script, not by tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+
+
+def table_rows(text):
+    return [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+
+
+def test_benchmark_script_runs_on_a_tiny_corpus():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--tiny"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    pipeline, index_only = result.stdout.split("### Index only")
+    header, row = table_rows(pipeline)
+    assert header.count("|") == row.count("|") == 11
+    assert row.endswith(" s |")  # the cold start column is filled in
+    header, row = table_rows(index_only)
+    assert row.startswith("| 2,000 |") and row.count("ms") == 6
+    assert "done in" in result.stderr
