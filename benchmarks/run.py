@@ -216,6 +216,54 @@ def index_only(n: int, queries: int = 200, dim: int = 384, seed: int = 3) -> dic
     }
 
 
+def svg_plot(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
+    """A small log-log line chart of p50 latency (ms) against corpus size, as SVG."""
+    import math
+
+    width, height, pad = 560, 320, 50
+    xs = [x for line in points.values() for x, _ in line]
+    ys = [y for line in points.values() for _, y in line if y > 0]
+    x0, x1 = math.log10(min(xs)), math.log10(max(xs)) or 1.0
+    y0, y1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    if y1 == y0:
+        y1 += 1
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        px = pad + (math.log10(x) - x0) / max(x1 - x0, 1e-9) * (width - 2 * pad)
+        py = height - pad - (math.log10(max(y, 10**y0)) - y0) / (y1 - y0) * (height - 2 * pad)
+        return px, py
+
+    colours = ["#005eb8", "#d5281b", "#007f3b", "#ffb81c"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    for e in range(y0, y1 + 1):
+        _, py = at(min(xs), 10**e)
+        parts.append(
+            f'<line x1="{pad}" x2="{width - pad}" y1="{py:.0f}" y2="{py:.0f}" stroke="#ddd"/>'
+        )
+        parts.append(f'<text x="{pad - 6}" y="{py + 4:.0f}" text-anchor="end">{10**e:g} ms</text>')
+    for x in sorted(set(xs)):
+        px, _ = at(x, 10**y0)
+        parts.append(
+            f'<text x="{px:.0f}" y="{height - pad + 16}" text-anchor="middle">{x:,}</text>'
+        )
+    for n, (name, line) in enumerate(points.items()):
+        coords = " ".join(f"{a:.0f},{b:.0f}" for a, b in (at(x, y) for x, y in sorted(line)))
+        colour = colours[n % len(colours)]
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
+        )
+        parts.append(f'<text x="{pad + 8}" y="{pad - 20 + 14 * n}" fill="{colour}">{name}</text>')
+    parts.append(
+        f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">vectors (log)</text>'
+    )
+    parts.append("</svg>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -227,6 +275,7 @@ def main() -> None:
     parser.add_argument("--with-1m", action="store_true", help="add 1,000,000 vectors (about 2 GB)")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the questions")
     parser.add_argument("--tiny", action="store_true", help="a seconds-long smoke run (tests)")
+    parser.add_argument("--svg", type=Path, help="also draw p50 latency against size, as SVG")
     args = parser.parse_args()
     sizes = [int(s) for s in args.pipeline.split(",") if s]
     vectors = [int(s) for s in args.index.split(",") if s] + ([1_000_000] if args.with_1m else [])
@@ -245,13 +294,23 @@ def main() -> None:
             f"{r['p50'] / r['embed_p50']:.2f}x | {r['cold']:.1f} s |"
         )
     index_rows = []
+    plot: dict[str, list[tuple[int, float]]] = {
+        "exact, default threads": [],
+        "exact, 1 thread": [],
+        "IVF at recall 0.95, 1 thread": [],
+    }
     for n in vectors:
         r = index_only(n)
+        plot["exact, default threads"].append((n, r["flat_p50"] * 1000))
+        plot["exact, 1 thread"].append((n, r["flat1_p50"] * 1000))
+        plot["IVF at recall 0.95, 1 thread"].append((n, r["ivf_p50"] * 1000))
         index_rows.append(
             f"| {n:,} | {ms(r['flat_p50'])} / {ms(r['flat_p95'])} | {ms(r['flat1_p50'])} / "
             f"{ms(r['flat1_p95'])} | {r['lists']:,} / {r['nprobe']} | {r['ivf_build']:.1f} s | "
             f"{ms(r['ivf_p50'])} / {ms(r['ivf_p95'])} | {r['recall']:.3f} |"
         )
+    if args.svg and vectors:
+        svg_plot(plot, args.svg)
     progress(f"done in {time.perf_counter() - started:.0f} s")
     sys.stderr.write("\n")
     print("### Pipeline (real embeddings, PyTorch backend)\n")

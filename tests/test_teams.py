@@ -245,6 +245,24 @@ def test_a_signed_request_is_answered_with_a_token(secured, connector, keys):
     assert "absent from STP governance" in card_text(card_of(activity))
 
 
+def test_development_mode_replies_without_a_token_whatever_the_environment(
+    teams_bot, connector, monkeypatch
+):
+    # The SDK reads these if we let it; only STPBOT_TEAMS_* may configure the bot.
+    monkeypatch.setenv("CLIENT_ID", "99999999-8888-7777-6666-555555555555")
+    monkeypatch.setenv("CLIENT_SECRET", "from-the-environment")
+    server = TeamsServer(
+        teams_bot, app_id=None, app_password=None, tenant_id=None, allow_unauthenticated=True
+    )
+    try:
+        assert server.post(personal_message(QUESTION, connector.url))[0] == 200
+        _, headers, reply = connector.wait(1)[0]
+    finally:
+        server.close()
+    assert "Authorization" not in headers
+    assert "absent from STP governance" in card_text(card_of(reply))
+
+
 # --- behaviour -------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stpbot.teams")
 
+SDK_CREDENTIAL_VARIABLES = ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID", "MANAGED_IDENTITY_CLIENT_ID")
 BOT_FRAMEWORK_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -51,6 +53,12 @@ def create_app(
     from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
     from microsoft_teams.apps import App, FastAPIAdapter
 
+    # Our STPBOT_TEAMS_* settings are the only configuration: the SDK would otherwise
+    # fall back to CLIENT_ID / CLIENT_SECRET / TENANT_ID from the environment (and from
+    # a .env it loads on import), so a stray variable could change who the bot is.
+    for name in SDK_CREDENTIAL_VARIABLES:
+        if os.environ.pop(name, None) is not None:
+            log.warning("ignoring %s from the environment; set STPBOT_TEAMS_* instead", name)
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     options: dict[str, Any] = {
         "client_id": app_id,
