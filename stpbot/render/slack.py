@@ -12,22 +12,23 @@ from typing import TYPE_CHECKING, Any
 
 from stpbot.commands import USAGE
 from stpbot.render.attribution import attribution_parts
+from stpbot.render.reindex import reindex_lines
 from stpbot.render.trim import fit_quote
+from stpbot.replies import (
+    AnswerReply,
+    ComparisonReply,
+    HelpReply,
+    Refusal,
+    SourcesReply,
+    SummaryReply,
+    TopicsReply,
+)
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
     from stpbot.documents import Source
     from stpbot.host import ReindexOutcome, ReindexProgress
-    from stpbot.replies import (
-        AnswerReply,
-        ComparisonReply,
-        HelpReply,
-        Outcome,
-        Refusal,
-        ReportLearned,
-        SourcesReply,
-        SummaryReply,
-    )
+    from stpbot.replies import Outcome, ReportLearned
     from stpbot.topics import Topic
 
 Block = dict[str, Any]
@@ -269,16 +270,6 @@ def refusal_blocks(message: str) -> list[Block]:
 
 def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = None) -> list[Block]:
     """Blocks for any reply to a command; `share` adds the Share in channel button."""
-    from stpbot.replies import (
-        AnswerReply,
-        ComparisonReply,
-        HelpReply,
-        Refusal,
-        SourcesReply,
-        SummaryReply,
-        TopicsReply,
-    )
-
     if isinstance(reply, AnswerReply):
         return answer_blocks(reply, show_question=True, share=share, shared_by=shared_by)
     if isinstance(reply, SummaryReply):
@@ -298,8 +289,6 @@ def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = N
 
 def fallback_text(reply: Outcome) -> str:
     """The plain `text` of a message: what notifications and screen readers show."""
-    from stpbot.replies import AnswerReply, ComparisonReply, Refusal, SummaryReply
-
     if isinstance(reply, AnswerReply):
         quotes = reply.answer.quotes
         text = f"“{quotes[0].text}”" if quotes else NOT_FOUND
@@ -329,30 +318,9 @@ def reindex_progress_text(progress: ReindexProgress | None) -> str:
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:
     """The summary that replaces the progress message when a rebuild ends."""
-    if outcome.report is None:
-        reason = escape(outcome.error or "unknown error")
-        return f":warning: The rebuild failed; the previous index is still answering. {reason}"
-    report = outcome.report
-    m = report.manifest
-
-    def names(ids: list[str]) -> str:
-        return ", ".join(escape(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
-
-    lines = [
-        f":white_check_mark: Index rebuilt in {outcome.seconds:.1f} s: "
-        f"{len(m.documents)} documents, {m.passage_count} passages. Now answering from it.",
-        f"Added {len(report.added)}, changed {len(report.changed)}, "
-        f"removed {len(report.removed)}, unchanged {len(report.unchanged)}.",
-    ]
-    for label, ids in (
-        ("Added", report.added),
-        ("Changed", report.changed),
-        ("Removed", report.removed),
-    ):
-        if ids:
-            lines.append(f"• {label}: {names(ids)}")
-    for skip in m.skipped[:10]:
-        lines.append(f"• Skipped {escape(skip.path)}: {escape(skip.reason)}")
+    ok, headline, details = reindex_lines(outcome)
+    mark = ":white_check_mark:" if ok else ":warning:"
+    lines = [f"{mark} {escape(headline)}", *(escape(line) for line in details)]
     return "\n".join(lines)[:SECTION_LIMIT]
 
 
@@ -362,8 +330,6 @@ def reading_text(name: str) -> str:
 
 def learned_text(result: ReportLearned | Refusal) -> str:
     """What the bot learned from an uploaded report, with a question to try."""
-    from stpbot.replies import Refusal
-
     if isinstance(result, Refusal):
         return f":warning: {escape(result.message)}"
     pages = f"{result.pages} pages, " if result.pages else ""
@@ -377,8 +343,6 @@ def learned_text(result: ReportLearned | Refusal) -> str:
 
 def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
     """The App Home tab: what the bot knows, its topics, and how to ask."""
-    from stpbot.replies import HelpReply
-
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "STP briefings bot"}},
         _section(

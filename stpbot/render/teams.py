@@ -10,20 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 from stpbot.commands import USAGE
 from stpbot.render.attribution import attribution_parts
+from stpbot.render.reindex import reindex_lines
 from stpbot.render.trim import fit_quote
+from stpbot.replies import (
+    AnswerReply,
+    ComparisonReply,
+    HelpReply,
+    Refusal,
+    SourcesReply,
+    SummaryReply,
+    TopicsReply,
+)
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
     from stpbot.documents import Source
     from stpbot.host import ReindexOutcome
-    from stpbot.replies import (
-        AnswerReply,
-        ComparisonReply,
-        HelpReply,
-        Outcome,
-        SourcesReply,
-        SummaryReply,
-    )
+    from stpbot.replies import Outcome
     from stpbot.topics import Topic
 
 Card = dict[str, Any]
@@ -201,14 +204,6 @@ def help_text(reply: HelpReply) -> str:
 
 def card_for(reply: Outcome) -> Card | None:
     """The card for a reply, or None for replies that are a line of text."""
-    from stpbot.replies import (
-        AnswerReply,
-        ComparisonReply,
-        SourcesReply,
-        SummaryReply,
-        TopicsReply,
-    )
-
     if isinstance(reply, AnswerReply):
         return answer_card(reply)
     if isinstance(reply, SummaryReply):
@@ -224,8 +219,6 @@ def card_for(reply: Outcome) -> Card | None:
 
 def text_for(reply: Outcome) -> str:
     """The message text: the whole reply for help and refusals, else a short summary."""
-    from stpbot.replies import AnswerReply, HelpReply, Refusal
-
     if isinstance(reply, HelpReply):
         return help_text(reply)
     if isinstance(reply, Refusal):
@@ -237,14 +230,5 @@ def text_for(reply: Outcome) -> str:
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:
     """What a finished rebuild did, as one message."""
-    if outcome.report is None:
-        return f"The rebuild failed; the previous index is still answering. {outcome.error}"
-    report, m = outcome.report, outcome.report.manifest
-    lines = [
-        f"Index rebuilt in {outcome.seconds:.1f} s: {len(m.documents)} documents, "
-        f"{m.passage_count} passages. Now answering from it.",
-        f"Added {len(report.added)}, changed {len(report.changed)}, removed "
-        f"{len(report.removed)}, unchanged {len(report.unchanged)}.",
-    ]
-    lines += [f"Skipped {s.path}: {s.reason}" for s in m.skipped[:10]]
-    return "\n".join(lines)
+    _, headline, details = reindex_lines(outcome)
+    return "\n".join([headline, *details])
