@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stpbot.answers import Answer
 from stpbot.commands import Command, Kind
 from stpbot.errors import QuestionError
 from stpbot.ingest import LOADERS
@@ -99,7 +100,7 @@ class ChatBot:
         engine = self.host.engine
         answer = engine.ask(question, k=min(offset + PAGE + 1, MAX_PASSAGES), previous=previous)
         page = answer.quotes[offset : offset + PAGE]
-        shown = type(answer)(question=answer.question, quotes=page)
+        shown = Answer(question=answer.question, quotes=page)
         record = self.feedback.record(
             frontend=self.frontend,
             kind=kind,

@@ -196,10 +196,10 @@ def build_index(
         for rel in state:
             if rel in skipped:
                 continue
-            document = parsed.get(rel)
+            document = parsed.get(rel)  # None: unchanged, so `prior` holds it
             prior = old.get(rel)
             doc_id = document.id if document is not None else prior.source.id if prior else None
-            if doc_id is None or (prior is None and document is None):
+            if doc_id is None:
                 continue
             if doc_id in seen:
                 reason = f"document id {doc_id} is already used by {seen[doc_id]}"

@@ -69,9 +69,12 @@ def sidecar(path: Path) -> Path | None:
     return None
 
 
-def checksum(path: Path) -> str:
-    """The content hash that decides whether a document changed: the file and its sidecar."""
-    digest = hashlib.sha256(path.read_bytes())
+def checksum(path: Path, data: bytes | None = None) -> str:
+    """The content hash that decides whether a document changed: the file and its sidecar.
+
+    Pass `data` when the file is already read, so the hash is of what was parsed.
+    """
+    digest = hashlib.sha256(path.read_bytes() if data is None else data)
     meta = sidecar(path)
     if meta is not None:
         digest.update(b"\0sidecar\0" + meta.read_bytes())
@@ -135,4 +138,4 @@ def load_document(path: Path, root: Path, limits: Limits | None = None) -> Docum
     blocks = assemble_blocks(loaded.blocks, title)
     if not blocks:
         raise DocumentError(f"{rel}: no readable paragraphs")
-    return Document(source=source, checksum=checksum(path), blocks=blocks, pages=loaded.pages)
+    return Document(source=source, checksum=checksum(path, data), blocks=blocks, pages=loaded.pages)

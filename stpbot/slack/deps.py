@@ -36,6 +36,10 @@ class Deps:
     )
     seen: SeenEvents = field(default_factory=SeenEvents)
 
+    def first_delivery(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
+        """False for an event Slack redelivers (same event_id) after it was handled."""
+        return self.seen.first_time(body.get("event_id") or event["ts"])
+
     def submit(self, job: Callable[[], object], on_error: Callable[[], object]) -> None:
         """Run `job` after the ack; if it fails, log it (without user text) and run `on_error`."""
 

@@ -32,7 +32,7 @@ def answer_mention(
 ) -> None:
     """`@stpbot question` in a channel: answer in the mention's thread."""
     deps = deps_of(context)
-    if not deps.seen.first_time(body.get("event_id") or event["ts"]):
+    if not deps.first_delivery(body, event):
         return
     thread = event.get("thread_ts") or event["ts"]
     _answer_in_thread(
@@ -47,7 +47,7 @@ def answer_direct_message(
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return  # edits, deletions, joins, bots (ourselves included) are not questions
     deps = deps_of(context)
-    if not deps.seen.first_time(body.get("event_id") or event["ts"]):
+    if not deps.first_delivery(body, event):
         return
     _answer_in_thread(
         deps,

@@ -31,7 +31,7 @@ def add_shared_report(
     if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("files"):
         return
     deps = deps_of(context)
-    if not deps.seen.first_time(body.get("event_id") or event["ts"]):
+    if not deps.first_delivery(body, event):
         return
     channel, user = event["channel"], event.get("user", "")
     shared = event["files"][0]
