@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from stpbot.embedding import DEFAULT_MODEL
+from stpbot.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, MODEL_CACHE, Backend
 from stpbot.engine import MAX_QUESTION_CHARS
 from stpbot.ingest.loaded import MB, Limits
 from stpbot.search import DEFAULT_THRESHOLD
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path("index")
     embedding_model: str = DEFAULT_MODEL
+    embedding_backend: Backend = DEFAULT_BACKEND
+    # Where ONNX exports of the model are kept; by default next to the index.
+    model_cache: Path | None = None
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
     max_file_mb: float = Field(50, gt=0)
@@ -55,6 +58,11 @@ class Settings(BaseSettings):
     teams_openid_metadata_url: str = (
         "https://login.botframework.com/v1/.well-known/openidconfiguration"
     )
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """The folder for ONNX exports: `model_cache`, or `models/` inside the index folder."""
+        return self.model_cache or self.index_dir / MODEL_CACHE
 
     @property
     def limits(self) -> Limits:

@@ -83,12 +83,12 @@ class Engine:
         report = None
         if build_if_stale:
             try:
-                stale = is_stale(index_dir, knowledge_dir, embedder.name)
+                stale = is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend)
             except IndexMissingError:
                 stale = True
             if stale:
                 report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
-        index = load_index(index_dir, embedder.name, embedder.dimension)
+        index = load_index(index_dir, embedder.name, embedder.backend, embedder.dimension)
         engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
         return engine, report
 

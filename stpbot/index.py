@@ -32,6 +32,7 @@ from stpbot.chunking import Passage
 from stpbot.documents import Source
 from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from stpbot.lexical import LexicalIndex
+from stpbot.vector_index import VectorIndexInfo, build, prepare
 
 if TYPE_CHECKING:
     import numpy as np
@@ -64,9 +65,12 @@ class SkippedFile(BaseModel):
 class Manifest(BaseModel):
     format_version: int
     model: str
+    # Indexes from before the ONNX backends were all embedded with PyTorch.
+    backend: str = "torch"
     dimension: int
     chunker: str
     index_type: str
+    vector_search: VectorIndexInfo = VectorIndexInfo(kind="flat")
     passage_count: int
     vector_count: int
     built_at: str
@@ -95,6 +99,7 @@ class IndexContents:
     owner: np.ndarray
     role: np.ndarray
     model: str
+    backend: str
     chunker: str
     build_seconds: float
 
@@ -161,12 +166,11 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _write_files(folder: Path, contents: IndexContents) -> dict[str, str]:
+def _write_files(folder: Path, contents: IndexContents) -> tuple[dict[str, str], VectorIndexInfo]:
     import faiss
     import numpy as np
 
-    index = faiss.IndexFlatIP(contents.vectors.shape[1])
-    index.add(contents.vectors)
+    index, search = build(contents.vectors)
     faiss.write_index(index, str(folder / "vectors.faiss"))
     np.save(folder / "vector_owner.npy", contents.owner.astype(np.int32), allow_pickle=False)
     np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
@@ -178,11 +182,12 @@ def _write_files(folder: Path, contents: IndexContents) -> dict[str, str]:
     LexicalIndex.build(texts).save(folder / "bm25")
     with_context = [f"{c} {t}".strip() for t, c in zip(texts, contents.contexts, strict=True)]
     LexicalIndex.build(with_context).save(folder / "bm25_context")
-    return {
+    files = {
         path.relative_to(folder).as_posix(): _sha256(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+    return files, search
 
 
 def publish(index_dir: Path, contents: IndexContents) -> Manifest:
@@ -195,13 +200,15 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
     staging = versions / f".build-{version}"
     staging.mkdir()
     try:
-        files = _write_files(staging, contents)
+        files, search = _write_files(staging, contents)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=contents.model,
+            backend=contents.backend,
             dimension=int(contents.vectors.shape[1]),
             chunker=contents.chunker,
-            index_type="flat",
+            index_type=search.kind,
+            vector_search=search,
             passage_count=len(contents.passages),
             vector_count=int(contents.vectors.shape[0]),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -305,21 +312,28 @@ def _verify(folder: Path, manifest: Manifest) -> None:
             raise IndexCorruptError(f"index file {name} is damaged or missing; {REBUILD_HINT}")
 
 
-def load_index(index_dir: Path, model: str, dimension: int | None = None) -> LoadedIndex:
-    """Load and verify the live index; it must have been built with `model`."""
+def load_index(
+    index_dir: Path, model: str, backend: str, dimension: int | None = None
+) -> LoadedIndex:
+    """Load and verify the live index; it must have been built with `model` on `backend`."""
     import faiss
     import numpy as np
 
     folder = current_version(index_dir)
     manifest = _manifest_in(folder)  # the folder's own, even if the pointer moves meanwhile
-    if manifest.model != model or (dimension is not None and manifest.dimension != dimension):
+    if (
+        manifest.model != model
+        or manifest.backend != backend
+        or (dimension is not None and manifest.dimension != dimension)
+    ):
         raise IndexMismatchError(
-            f"index was built with model {manifest.model} ({manifest.dimension} dims), "
-            f"not {model}; run `stpbot index --full` to rebuild it"
+            f"index was built with model {manifest.model} on {manifest.backend} "
+            f"({manifest.dimension} dims), not {model} on {backend}; {REBUILD_HINT}"
         )
     _verify(folder, manifest)
     try:
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        prepare(vectors, manifest.vector_search)
         owner = np.load(folder / "vector_owner.npy", allow_pickle=False)
         role = np.load(folder / "vector_role.npy", allow_pickle=False)
         with (folder / "passages.jsonl").open(encoding="utf-8") as fh:

@@ -87,11 +87,12 @@ def _built_state(manifest: Manifest) -> dict[str, str]:
     return built
 
 
-def is_stale(index_dir: Path, knowledge_dir: Path, model: str) -> bool:
+def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> bool:
     """True when the live index misses, or was built from other files or settings."""
     manifest = read_manifest(index_dir)
     return (
         manifest.model != model
+        or manifest.backend != backend
         or manifest.chunker != CHUNKER_VERSION
         or _built_state(manifest) != knowledge_state(knowledge_dir)
     )
@@ -112,9 +113,9 @@ def _views(passage: Passage, context: str) -> list[tuple[int, str]]:
     return views
 
 
-def _reusable(index_dir: Path, model: str) -> LoadedIndex | None:
+def _reusable(index_dir: Path, model: str, backend: str) -> LoadedIndex | None:
     try:
-        previous = load_index(index_dir, model)
+        previous = load_index(index_dir, model, backend)
     except StpbotError:
         return None
     return previous if previous.manifest.chunker == CHUNKER_VERSION else None
@@ -171,7 +172,7 @@ def build_index(
         raise StpbotError(f"knowledge folder {knowledge_dir} does not exist")
     with build_lock(index_dir):
         state = knowledge_state(knowledge_dir)
-        previous = None if full else _reusable(index_dir, embedder.name)
+        previous = None if full else _reusable(index_dir, embedder.name, embedder.backend)
         if previous is not None and _built_state(previous.manifest) == state:
             unchanged = [d.source.id for d in previous.manifest.documents]
             return BuildReport(manifest=previous.manifest, unchanged=unchanged, published=False)
@@ -247,10 +248,16 @@ def build_index(
         total = sum(len(views) for _, views in to_embed)
         if progress is not None:
             progress.start(total)
+        # One call for every new text, so batches group texts of like length across
+        # documents (the backends sort by length; padding is wasted work).
+        embedded = embedder.embed(
+            [text for _, views in to_embed for _, text in views],
+            progress.advance if progress else None,
+        )
+        start = 0
         for slot, views in to_embed:
-            pieces[slot] = embedder.embed(
-                [text for _, text in views], progress.advance if progress else None
-            )
+            pieces[slot] = embedded[start : start + len(views)]
+            start += len(views)
         dimension = (
             embedder.dimension if to_embed or previous is None else previous.manifest.dimension
         )
@@ -267,6 +274,7 @@ def build_index(
             owner=owner,
             role=np.concatenate(roles),
             model=embedder.name,
+            backend=embedder.backend,
             chunker=CHUNKER_VERSION,
             build_seconds=time.perf_counter() - started,
         )

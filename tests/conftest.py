@@ -16,15 +16,28 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
+# One ONNX export of the model serves every test and every `stpbot` process they start
+# (an export takes seconds; the fingerprint check redoes it if the model changes).
+MODEL_CACHE = REPO / ".pytest_cache" / "stpbot-models"
+os.environ.setdefault("STPBOT_MODEL_CACHE", str(MODEL_CACHE))
 KNOWLEDGE = REPO / "knowledge"
 EVAL_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
 
 
+def cli_environment(*strip: str, **overrides: str) -> dict[str, str]:
+    """This process's environment without any STPBOT_ (or other `strip`) settings,
+    but with the shared model cache, for a `stpbot` subprocess."""
+    prefixes = ("STPBOT_", *strip)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(HF_HUB_OFFLINE="1", STPBOT_MODEL_CACHE=str(MODEL_CACHE), **overrides)
+    return env
+
+
 @pytest.fixture(scope="session")
 def embedder():
-    from stpbot.embedding import Embedder
+    from stpbot.embedding import open_embedder
 
-    return Embedder()
+    return open_embedder(cache_dir=MODEL_CACHE)
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +82,7 @@ def run_cli():
     """Run the real `stpbot` entry point in a subprocess; returns CompletedProcess."""
 
     def run(*args, knowledge=None, index=None, stdin=None, cwd=None, env=None):
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("STPBOT_")}
-        full_env["HF_HUB_OFFLINE"] = "1"
+        full_env = cli_environment()
         if knowledge is not None:
             full_env["STPBOT_KNOWLEDGE_DIR"] = str(knowledge)
         if index is not None:

@@ -22,21 +22,23 @@ def test_manifest_records_model_counts_and_checksums(built):
     assert all(len(d.checksum) == 64 for d in manifest.documents)
     assert {"vectors.faiss", "passages.jsonl", "vector_owner.npy"} <= set(manifest.files)
     assert manifest.built_at
-    assert not is_stale(index, knowledge, "all-MiniLM-L6-v2")
+    assert not is_stale(index, knowledge, "all-MiniLM-L6-v2", "onnx-int8")
 
 
 def test_unchanged_rebuild_publishes_nothing_and_loads_no_model(workspace):
-    from stpbot.embedding import Embedder
+    from conftest import MODEL_CACHE
+
+    from stpbot.embedding import open_embedder
 
     knowledge, index = workspace
     before = current_version(index)
-    fresh = Embedder()
+    fresh = open_embedder(cache_dir=MODEL_CACHE)
     report = build_index(knowledge, index, fresh)
     assert len(report.unchanged) == 5 and not report.published
     assert report.added == report.changed == report.removed == []
     assert "nothing changed" in report.summary()
     assert current_version(index) == before
-    assert "_model" not in fresh.__dict__  # the model was never loaded
+    assert "_runtime" not in fresh.__dict__  # the model was never loaded
 
 
 def test_full_rebuild_publishes_a_new_version_and_keeps_the_old(workspace, embedder):
@@ -54,13 +56,13 @@ def test_changed_added_removed_documents_are_reported(workspace, embedder):
     path = knowledge / "ten-reflections-publishing-stps.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nA new closing line was added.\n")
     (knowledge / "extra.md").write_text("# Extra\n\nPharmacists asked to join the STP board.\n")
-    assert is_stale(index, knowledge, embedder.name)
+    assert is_stale(index, knowledge, embedder.name, embedder.backend)
     report = build_index(knowledge, index, embedder)
     assert report.added == ["extra"]
     assert report.changed == ["ten-reflections-publishing-stps"]
     assert report.removed == ["all-stps-to-be-published-soon"]
     assert len(report.unchanged) == 3
-    loaded = load_index(index, embedder.name, embedder.dimension)
+    loaded = load_index(index, embedder.name, embedder.backend, embedder.dimension)
     assert any("Pharmacists" in p.text for p in loaded.passages)
     assert not any(p.doc_id == "all-stps-to-be-published-soon" for p in loaded.passages)
 
@@ -71,25 +73,38 @@ def test_damaged_file_is_a_clear_error(workspace):
     faiss_file = folder / "vectors.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated
     with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is damaged.*stpbot index"):
-        load_index(index, "all-MiniLM-L6-v2")
+        load_index(index, "all-MiniLM-L6-v2", "onnx-int8")
 
 
 def test_unreadable_manifest_is_a_clear_error(workspace):
     _, index = workspace
     (current_version(index) / "manifest.json").write_text("{not json")
     with pytest.raises(IndexCorruptError, match="manifest"):
-        load_index(index, "all-MiniLM-L6-v2")
+        load_index(index, "all-MiniLM-L6-v2", "onnx-int8")
 
 
 def test_other_model_is_a_mismatch_telling_to_rebuild(built):
     _, index = built
     with pytest.raises(IndexMismatchError, match="rebuild"):
-        load_index(index, "some-other-model")
+        load_index(index, "some-other-model", "onnx-int8")
+
+
+def test_other_backend_is_a_mismatch_telling_to_rebuild(built):
+    _, index = built
+    with pytest.raises(IndexMismatchError, match=r"on onnx-int8 .*not all-MiniLM-L6-v2 on torch"):
+        load_index(index, "all-MiniLM-L6-v2", "torch")
+
+
+def test_small_index_is_exact_and_says_so(built):
+    _, index = built
+    manifest = read_manifest(index)
+    assert manifest.index_type == "flat" and manifest.backend == "onnx-int8"
+    assert manifest.vector_search.recall_at_10 == 1.0
 
 
 def test_missing_index(tmp_path):
     with pytest.raises(IndexMissingError, match="stpbot index"):
-        load_index(tmp_path / "nothing", "all-MiniLM-L6-v2")
+        load_index(tmp_path / "nothing", "all-MiniLM-L6-v2", "onnx-int8")
 
 
 def test_empty_knowledge_folder_keeps_the_previous_index(workspace, embedder, tmp_path):
@@ -100,7 +115,7 @@ def test_empty_knowledge_folder_keeps_the_previous_index(workspace, embedder, tm
     with pytest.raises(StpbotError, match="no documents to index"):
         build_index(empty, index, embedder)
     assert current_version(index) == before
-    load_index(index, embedder.name)
+    load_index(index, embedder.name, embedder.backend)
 
 
 def test_no_pickle_in_the_index(built):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
 import time
 
-from conftest import stpbot_executable
+from conftest import cli_environment, stpbot_executable
 from reports import ALLOTMENTS, make_pdf
 
 from stpbot.index import current_version, load_index, read_manifest
@@ -17,9 +16,7 @@ QUESTION = "why were patients absent from STP governance?"
 
 
 def cli_env(knowledge, index):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STPBOT_")}
-    env.update(HF_HUB_OFFLINE="1", STPBOT_KNOWLEDGE_DIR=str(knowledge), STPBOT_INDEX_DIR=str(index))
-    return env
+    return cli_environment(STPBOT_KNOWLEDGE_DIR=str(knowledge), STPBOT_INDEX_DIR=str(index))
 
 
 def start_build(knowledge, index):
@@ -36,7 +33,7 @@ def assert_old_index_serves(knowledge, index, embedder, version):
     from stpbot.engine import Engine
 
     assert current_version(index) == version
-    loaded = load_index(index, embedder.name)  # verifies every file's sha256
+    loaded = load_index(index, embedder.name, embedder.backend)  # verifies every file's sha256
     assert len(loaded.manifest.documents) == 5
     engine, report = Engine.open(
         knowledge_dir=knowledge, index_dir=index, embedder=embedder, build_if_stale=False

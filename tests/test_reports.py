@@ -133,7 +133,7 @@ def test_bad_files_are_skipped_and_nothing_is_lost(workspace, embedder, bad_file
         assert reason in skipped[name]
     assert report.added == ["good"]
     assert sorted(report.unchanged) == sorted(d.source.id for d in before.documents)
-    loaded = load_index(index, embedder.name)
+    loaded = load_index(index, embedder.name, embedder.backend)
     assert len(loaded.manifest.documents) == 6
     # A second build does not parse the bad files again: their reasons are kept.
     again = build_index(knowledge, index, embedder, limits=LIMITS)
@@ -198,7 +198,9 @@ def test_add_change_and_delete_a_pdf_report(workspace, embedder):
     (knowledge / "survey.pdf").unlink()
     report = build_index(knowledge, index, embedder)
     assert report.removed == ["survey"]
-    assert not any(p.doc_id == "survey" for p in load_index(index, embedder.name).passages)
+    assert not any(
+        p.doc_id == "survey" for p in load_index(index, embedder.name, embedder.backend).passages
+    )
 
 
 def test_word_and_web_reports_answer_with_paragraph_locators(workspace, embedder):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, stpbot_executable
+from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, cli_environment, stpbot_executable
 
 
 def test_serve_needs_a_bot_token(run_cli, built):
@@ -66,9 +65,8 @@ def served(fake_slack, built, tmp_path):
     """`stpbot serve slack --http` in its own process, as deployed."""
     knowledge, index = built
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STPBOT_", "SLACK_"))}
-    env.update(
-        HF_HUB_OFFLINE="1",
+    env = cli_environment(
+        "SLACK_",
         STPBOT_KNOWLEDGE_DIR=str(knowledge),
         STPBOT_INDEX_DIR=str(index),
         STPBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),

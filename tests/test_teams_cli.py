@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
 import time
 import urllib.request
 import zipfile
 
-from conftest import stpbot_executable
+from conftest import cli_environment, stpbot_executable
 from test_serve_cli import free_port
 
 from stpbot.commands import USAGE
@@ -30,9 +29,7 @@ def test_serve_teams_refuses_to_start_without_credentials(run_cli):
 def test_development_mode_warns_and_binds_loopback_only(built):
     knowledge, index = built
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STPBOT_")}
-    env.update(
-        HF_HUB_OFFLINE="1",
+    env = cli_environment(
         STPBOT_KNOWLEDGE_DIR=str(knowledge),
         STPBOT_INDEX_DIR=str(index),
         STPBOT_TEAMS_ALLOW_UNAUTHENTICATED="true",

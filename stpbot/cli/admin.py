@@ -97,7 +97,7 @@ def _watch(settings: Settings, model: Embedder) -> None:
             out.print(
                 f"watching {settings.knowledge_dir} for changes (Ctrl-C to stop)", markup=False
             )
-            if not is_stale(settings.index_dir, settings.knowledge_dir, model.name):
+            if not is_stale(settings.index_dir, settings.knowledge_dir, model.name, model.backend):
                 continue  # else something changed while the watcher started
         elif not changes:
             continue

@@ -92,9 +92,11 @@ def report_build(report: BuildReport) -> None:
 
 
 def embedder(settings: Settings) -> Embedder:
-    from stpbot.embedding import Embedder
+    from stpbot.embedding import open_embedder
 
-    return Embedder(settings.embedding_model)
+    return open_embedder(
+        settings.embedding_model, settings.embedding_backend, settings.model_cache_dir
+    )
 
 
 def open_engine(settings: Settings) -> Engine:

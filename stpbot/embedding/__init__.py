@@ -1,0 +1,47 @@
+"""Sentence embeddings: one interface over three backends.
+
+`torch` runs sentence-transformers on PyTorch; `onnx` and `onnx-int8` run an ONNX
+export of the same model on onnxruntime, with no PyTorch import at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, get_args
+
+from stpbot.embedding.base import Embedder, Progress
+from stpbot.embedding.models import DEFAULT_MODEL, bundled_model_path, resolve_model
+from stpbot.errors import StpbotError
+
+Backend = Literal["torch", "onnx", "onnx-int8"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+# The fastest backend that keeps the eval scores (docs/benchmarks.md has the numbers).
+DEFAULT_BACKEND: Backend = "onnx-int8"
+MODEL_CACHE = "models"
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "DEFAULT_MODEL",
+    "Backend",
+    "Embedder",
+    "Progress",
+    "bundled_model_path",
+    "open_embedder",
+    "resolve_model",
+]
+
+
+def open_embedder(
+    model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, cache_dir: Path | None = None
+) -> Embedder:
+    """An embedder for `model` on `backend`; ONNX exports are cached in `cache_dir`."""
+    if backend == "torch":
+        from stpbot.embedding.sbert import TorchEmbedder
+
+        return TorchEmbedder(model)
+    if backend in BACKENDS:
+        from stpbot.embedding.onnx import OnnxEmbedder
+
+        return OnnxEmbedder(model, backend, cache_dir or Path("index") / MODEL_CACHE)
+    raise StpbotError(f"unknown embedding backend {backend}; choose {', '.join(BACKENDS)}")

@@ -1,0 +1,111 @@
+"""The ONNX backends: onnxruntime and tokenizers only, no PyTorch at run time.
+
+The model is exported once (needing PyTorch, a few seconds) into a cache folder
+next to the index, and every later process loads those files directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stpbot.embedding.base import Embedder
+from stpbot.embedding.export import GRAPHS, TOKENIZER, ExportMeta
+from stpbot.embedding.models import fingerprint, resolve_model
+from stpbot.errors import StpbotError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class OnnxRuntime:
+    """A loaded ONNX graph and tokenizer that pool and normalise like sentence-transformers."""
+
+    def __init__(self, folder: Path, graph: str, meta: ExportMeta) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.meta = meta
+        self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+        self.tokenizer.enable_truncation(max_length=meta.max_seq_length)
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(
+            str(folder / graph), options, providers=["CPUExecutionProvider"]
+        )
+        # Tokenizer settings are shared state; encoding is guarded so a bot can answer
+        # while a reindex embeds (the session itself is safe to run from many threads).
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        with self._lock:
+            encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.meta.inputs:
+            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        hidden = self.session.run(None, feeds)[0]
+        if self.meta.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def cache_folder(cache_dir: Path, name: str, backend: str) -> Path:
+    """The folder holding the `backend` export of model `name` under `cache_dir`."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.strip("/"))
+    return cache_dir / safe / backend
+
+
+class OnnxEmbedder(Embedder):
+    """Embeds through an ONNX export of the model (fp32 or dynamic int8)."""
+
+    def __init__(self, name: str, backend: str, cache_dir: Path, batch_size: int = 64) -> None:
+        super().__init__(name, batch_size)
+        if backend not in GRAPHS:
+            raise StpbotError(f"unknown ONNX backend {backend}; choose onnx or onnx-int8")
+        self.backend = backend
+        self.folder = cache_folder(cache_dir, name, backend)
+
+    def _current_meta(self) -> ExportMeta | None:
+        meta = ExportMeta.read(self.folder)
+        if meta is None or not (self.folder / GRAPHS[self.backend]).is_file():
+            return None
+        # A changed model folder (an upgraded package) needs a fresh export.
+        return meta if meta.fingerprint == fingerprint(resolve_model(self.name)) else None
+
+    @cached_property
+    def _meta(self) -> ExportMeta:
+        meta = self._current_meta()
+        if meta is None:
+            from stpbot.embedding.export import export
+
+            meta = export(self.name, self.backend, self.folder)
+        return meta
+
+    @cached_property
+    def _runtime(self) -> OnnxRuntime:
+        try:
+            return OnnxRuntime(self.folder, GRAPHS[self.backend], self._meta)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise StpbotError(
+                f"cannot load the ONNX model in {self.folder} ({exc}); delete that folder "
+                "to export it again"
+            ) from exc
+
+    @property
+    def dimension(self) -> int:
+        return self._meta.dimension
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._runtime.encode(texts)

@@ -1,0 +1,62 @@
+"""The PyTorch backend: sentence-transformers, as the model's authors run it."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from stpbot.embedding.base import Embedder
+from stpbot.embedding.models import offline_environment, resolve_model
+from stpbot.errors import StpbotError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+
+class TorchEmbedder(Embedder):
+    """Embeds through sentence-transformers on PyTorch (slow to import, exact)."""
+
+    backend = "torch"
+
+    def __init__(self, name: str, batch_size: int = 64) -> None:
+        super().__init__(name, batch_size)
+        # A Hugging Face fast tokenizer is not safe to call from two threads at once
+        # ("Already borrowed"): a bot answers questions while a reindex embeds.
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _model(self) -> SentenceTransformer:
+        location = resolve_model(self.name)
+        offline_environment(location)
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(location, device="cpu")
+        except OSError as exc:
+            raise StpbotError(f"cannot load embedding model {self.name}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        # sentence-transformers 6 renamed the method; 5.x (the ONNX extra's) has the old one.
+        model = self._model
+        getter = getattr(model, "get_embedding_dimension", None)
+        dim = getter() if getter else model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise StpbotError(f"model {self.name} does not report its embedding size")
+        return int(dim)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        model = self._model
+        with self._lock:
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
