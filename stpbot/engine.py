@@ -118,8 +118,7 @@ class Engine:
         pool = self.retriever.candidates(query, limit=60)
         if not self.retriever.answerable(pool):
             return comparison_from(name, topic_id, [])
-        relevant = [h for h in pool if h.dense >= self.retriever.floor]
-        return comparison_from(name, topic_id, relevant)
+        return comparison_from(name, topic_id, pool)
 
     def sources(self) -> list[SourceInfo]:
         """Every indexed document with its passage count."""

@@ -3,9 +3,11 @@
 Layout::
 
     index/current                 text file naming the live version
-    index/versions/<id>/          manifest.json, vectors.faiss, vector_owner.npy,
-                                  vector_role.npy, passages.jsonl, bm25/,
-                                  bm25_context/
+    index/versions/<id>/          manifest.json, vectors.faiss (search),
+                                  vectors.npy (read back by row, memory-mapped),
+                                  vector_owner.npy, vector_role.npy,
+                                  passages.jsonl, bm25/, bm25_context/
+    index/models/                 ONNX exports of the embedding model
 
 A build writes a new version folder, fsyncs it and only then swaps `current`, so a
 crash at any moment leaves the previous version live. No pickle anywhere.
@@ -113,19 +115,17 @@ class LoadedIndex:
     passages: list[Passage]
     contexts: list[str]
     sources: dict[str, Source]
-    vectors: Any  # faiss.Index
+    vectors: Any  # faiss.Index, for search
+    matrix: np.ndarray  # the same vectors, memory-mapped, for reading rows back
     owner: np.ndarray
     role: np.ndarray
+    starts: np.ndarray  # passage i owns vectors starts[i]:starts[i + 1]
     lexical: LexicalIndex
     lexical_context: LexicalIndex
 
     def vector_range(self, passage: int) -> tuple[int, int]:
         """Rows of `vectors` that belong to passage number `passage`."""
-        import numpy as np
-
-        lo = int(np.searchsorted(self.owner, passage, side="left"))
-        hi = int(np.searchsorted(self.owner, passage, side="right"))
-        return lo, hi
+        return int(self.starts[passage]), int(self.starts[passage + 1])
 
 
 def _sha256(path: Path) -> str:
@@ -172,6 +172,7 @@ def _write_files(folder: Path, contents: IndexContents) -> tuple[dict[str, str],
 
     index, search = build(contents.vectors)
     faiss.write_index(index, str(folder / "vectors.faiss"))
+    np.save(folder / "vectors.npy", contents.vectors, allow_pickle=False)
     np.save(folder / "vector_owner.npy", contents.owner.astype(np.int32), allow_pickle=False)
     np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
     with (folder / "passages.jsonl").open("w", encoding="utf-8") as fh:
@@ -334,6 +335,9 @@ def load_index(
     try:
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         prepare(vectors, manifest.vector_search)
+        # A plain view of the mapping: numpy's memmap subclass costs microseconds a slice.
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        matrix = matrix.view(np.ndarray)
         owner = np.load(folder / "vector_owner.npy", allow_pickle=False)
         role = np.load(folder / "vector_role.npy", allow_pickle=False)
         with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
@@ -345,8 +349,8 @@ def load_index(
             f"index in {folder} cannot be read ({exc}); {REBUILD_HINT}"
         ) from exc
     counts_ok = (
-        vectors.ntotal == manifest.vector_count == len(owner) == len(role)
-        and vectors.d == manifest.dimension
+        vectors.ntotal == manifest.vector_count == len(owner) == len(role) == len(matrix)
+        and vectors.d == manifest.dimension == matrix.shape[1]
         and len(stored) == manifest.passage_count
     )
     if not counts_ok:
@@ -358,8 +362,10 @@ def load_index(
         contexts=[s.context for s in stored],
         sources={d.source.id: d.source for d in manifest.documents},
         vectors=vectors,
+        matrix=matrix,
         owner=owner,
         role=role,
+        starts=np.searchsorted(owner, np.arange(len(stored) + 1), side="left"),
         lexical=lexical,
         lexical_context=lexical_context,
     )

@@ -213,7 +213,7 @@ def build_index(
                 doc_contexts = [previous.contexts[i] for i in doc_rows]
                 spans = [previous.vector_range(i) for i in doc_rows]
                 rows = np.concatenate([np.arange(a, b) for a, b in spans])
-                pieces.append(previous.vectors.reconstruct_batch(rows.astype(np.int64)))
+                pieces.append(np.asarray(previous.matrix[rows]))
                 roles.append(previous.role[rows])
                 counts.extend(b - a for a, b in spans)
                 report_lists["unchanged"].append(doc_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,25 @@ def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+# bm25s's own defaults, repeated so a single query skips its batch machinery (which
+# builds progress bars even when hidden); tests hold the two to the same tokens.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def query_tokens(text: str) -> list[str]:
+    """The tokens of one query, exactly as `tokenize` would give them."""
+    stop = _stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+    return list(_stemmer().stemWords(words)) if words else []
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -53,12 +73,12 @@ class LexicalIndex:
         model = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         return cls(model, size)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for `query` (zeros when no word is known)."""
+    def scores(self, query: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the query's tokens (zeros when none is known)."""
         import numpy as np
 
         vocab = self._model.vocab_dict
-        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        tokens = [t for t in query if t in vocab]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)

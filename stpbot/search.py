@@ -10,10 +10,11 @@ that the briefings answer a question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
+from stpbot.lexical import query_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,15 +43,7 @@ FOLLOW_UP_OWN = 0.6
 TOP = 3
 
 
-@dataclass(frozen=True, slots=True)
-class _Query:
-    text: str
-    vector: np.ndarray
-    lexical: np.ndarray
-    rows: set[int]
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Hit:
     """A passage scored for one query, with the sentence that matched best."""
 
@@ -59,8 +52,24 @@ class Hit:
     score: float
     dense: float
     lexical: float
-    highlight: tuple[int, int]
     row: int
+    # Cosine of each sentence alone (empty for a one-sentence passage), and the
+    # question's words: enough to pick the highlight when, and only if, it is shown.
+    sentence_scores: np.ndarray | tuple[float, ...] = ()
+    words: frozenset[str] = frozenset()
+
+    @property
+    def highlight(self) -> tuple[int, int]:
+        spans = self.passage.sentences
+        if len(spans) < 2 or len(self.sentence_scores) != len(spans):
+            return spans[0]
+        best, choice = -1.0, spans[0]
+        for (a, b), sim in zip(spans, map(float, self.sentence_scores), strict=True):
+            # Shared words break near-ties in favour of the sentence a reader expects.
+            overlap = len(self.words & _words(self.passage.text[a:b])) / max(1, len(self.words))
+            if sim + 0.1 * overlap > best:
+                best, choice = sim + 0.1 * overlap, (a, b)
+        return choice
 
     @property
     def highlight_text(self) -> str:
@@ -68,22 +77,24 @@ class Hit:
         return self.passage.text[a:b]
 
 
-def _follow_up(own: Hit, framed: Hit, carry: bool) -> Hit:
-    """Blend a follow-up's own reading with its reading after the previous question.
+@dataclass(frozen=True, slots=True)
+class _Query:
+    text: str
+    vector: np.ndarray
+    lexical: np.ndarray  # fused BM25 of every passage, 0..1
+    rows: np.ndarray  # candidate passages, ascending
 
-    The follow-up's own words lead (it names the new subject); when `carry`, the
-    framed reading brings the subject over and can clear the gate ("who said that?").
-    """
-    best = framed if carry and framed.dense > own.dense else own
-    return Hit(
-        passage=own.passage,
-        source=own.source,
-        score=FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score,
-        dense=best.dense,
-        lexical=FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical,
-        highlight=best.highlight,
-        row=own.row,
-    )
+
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """One query's scores for a set of candidate rows, computed together."""
+
+    rows: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+    score: np.ndarray
+    sims: np.ndarray  # per view, for the rows in order
+    offsets: np.ndarray  # rows[i]'s views are sims[offsets[i]:offsets[i + 1]]
 
 
 def _unit_max(scores: np.ndarray) -> np.ndarray:
@@ -92,8 +103,8 @@ def _unit_max(scores: np.ndarray) -> np.ndarray:
     return scores / top if top > 0 else scores
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2)
 
 
 def targets(question: str, source: Source) -> bool:
@@ -124,38 +135,8 @@ class Retriever:
         self.lexical_weight = lexical_weight
 
     def _views(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        import numpy as np
-
         lo, hi = self.index.vector_range(row)
-        vectors = self.index.vectors.reconstruct_batch(np.arange(lo, hi, dtype=np.int64))
-        return vectors, self.index.role[lo:hi]
-
-    def _hit(self, row: int, query_vec: np.ndarray, query: str, lexical: float) -> Hit:
-        vectors, roles = self._views(row)
-        sims = vectors @ query_vec - CONTEXT_PENALTY * (roles == ROLE_CONTEXT)
-        passage = self.index.passages[row]
-        highlight = passage.sentences[0]
-        if len(passage.sentences) > 1:
-            qwords = _words(query)
-            best = -1.0
-            for sim, role in zip(sims, roles, strict=True):
-                if role < 0:
-                    continue
-                a, b = passage.sentences[role]
-                # Shared words break near-ties in favour of the sentence a reader expects.
-                overlap = len(qwords & _words(passage.text[a:b])) / max(1, len(qwords))
-                if float(sim) + 0.1 * overlap > best:
-                    best, highlight = float(sim) + 0.1 * overlap, (a, b)
-        dense = float(sims.max())
-        return Hit(
-            passage=passage,
-            source=self.index.sources[passage.doc_id],
-            score=dense + self.lexical_weight * lexical,
-            dense=dense,
-            lexical=lexical,
-            highlight=highlight,
-            row=row,
-        )
+        return self.index.matrix[lo:hi], self.index.role[lo:hi]
 
     def _query(self, text: str) -> _Query:
         import numpy as np
@@ -163,39 +144,114 @@ class Retriever:
         vector = self.embedder.embed_query(text)
         n_vec = min(DENSE_CANDIDATES, self.index.vectors.ntotal)
         _, ids = self.index.vectors.search(vector.reshape(1, -1), n_vec)
-        rows = {int(self.index.owner[i]) for i in ids[0] if i >= 0}
-        own = _unit_max(self.index.lexical.scores(text))
-        framed = _unit_max(self.index.lexical_context.scores(text))
+        dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
+        tokens = query_tokens(text)
+        own = _unit_max(self.index.lexical.scores(tokens))
+        framed = _unit_max(self.index.lexical_context.scores(tokens))
         lexical = (1 - CONTEXT_LEXICAL_SHARE) * own + CONTEXT_LEXICAL_SHARE * framed
+        lexical_rows = np.zeros(0, dtype=dense_rows.dtype)
         if lexical.size and float(lexical.max()) > 0:
             n_lex = min(LEXICAL_CANDIDATES, lexical.size)
             top = np.argpartition(-lexical, n_lex - 1)[:n_lex]
-            rows.update(int(i) for i in top if lexical[i] > 0)
-        return _Query(text, vector, lexical, rows)
+            lexical_rows = top[lexical[top] > 0]
+        return _Query(text, vector, lexical, np.union1d(dense_rows, lexical_rows))
 
-    def _scored(self, row: int, query: _Query) -> Hit:
-        return self._hit(row, query.vector, query.text, float(query.lexical[row]))
+    def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
+        """Dense score of each row (its best view), fused with its BM25 score."""
+        import numpy as np
+
+        starts = self.index.starts[rows]
+        counts = self.index.starts[rows + 1] - starts
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        views = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1])
+        roles = self.index.role[views]
+        sims = np.asarray(self.index.matrix[views] @ query.vector, dtype=np.float32)
+        sims -= CONTEXT_PENALTY * (roles == ROLE_CONTEXT)
+        dense = np.maximum.reduceat(sims, offsets[:-1]) if rows.size else sims[:0]
+        lexical = query.lexical[rows]
+        score = dense + self.lexical_weight * lexical
+        return _Scores(rows, dense, lexical, score, sims, offsets)
+
+    def _hits(self, scores: _Scores, order: np.ndarray, words: frozenset[str]) -> list[Hit]:
+        """Hits for the rows at positions `order`, best first as given."""
+        rows = scores.rows[order].tolist()
+        ends = scores.offsets[order + 1].tolist()
+        values = zip(
+            rows,
+            ends,
+            scores.score[order].tolist(),
+            scores.dense[order].tolist(),
+            scores.lexical[order].tolist(),
+            strict=True,
+        )
+        hits = []
+        for row, end, score, dense, lexical in values:
+            passage = self.index.passages[row]
+            n = len(passage.sentences)
+            hits.append(
+                Hit(
+                    passage=passage,
+                    source=self.index.sources[passage.doc_id],
+                    score=score,
+                    dense=dense,
+                    lexical=lexical,
+                    row=row,
+                    # Sentence views come last, in sentence order (indexer._views).
+                    sentence_scores=scores.sims[end - n : end] if n > 1 else (),
+                    words=words,
+                )
+            )
+        return hits
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
-        """The best `limit` passages by fused score, before thresholds and diversity.
+        """The best `limit` passages by fused score, before the gate and diversity.
+
+        Passages whose meaning is below the floor (`threshold` * 0.75) are left out:
+        nothing that far off is ever shown, and skipping them keeps a miss cheap.
 
         With `previous` (the question before, in a conversation) the query is also
         read in its light, so "what about the voluntary sector?" keeps its subject.
         """
-        own = self._query(query)
+        import numpy as np
+
+        own_query = self._query(query)
+        own_words = _words(query)
         if previous is None:
-            hits = [self._scored(r, own) for r in own.rows]
+            own = self._score(own_query.rows, own_query)
+            order = np.argsort(-own.score, kind="stable")
+            order = order[own.dense[order] >= self.floor][:limit]
+            hits = self._hits(own, order, own_words)
         else:
-            framed = self._query(f"{previous} {query}")
-            pairs = [
-                (self._scored(r, own), self._scored(r, framed)) for r in own.rows | framed.rows
-            ]
+            framed_query = self._query(f"{previous} {query}")
+            rows = np.union1d(own_query.rows, framed_query.rows)
+            own = self._score(rows, own_query)
+            framed = self._score(rows, framed_query)
             # A follow-up must itself be loosely about the briefings ("who said that?"
             # is; "and the football?" is not) before the earlier question may carry it.
-            carry = max((o.dense for o, _ in pairs), default=0.0) >= self.floor
-            hits = [_follow_up(o, f, carry) for o, f in pairs]
+            carry = bool(own.dense.size) and float(own.dense.max()) >= self.floor
+            # Its own words lead (they name the new subject); when carried, the framed
+            # reading brings the subject over and can clear the gate.
+            use_framed = carry & (framed.dense > own.dense)
+            blended = FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score
+            lexical = FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical
+            framed_words = _words(f"{previous} {query}")
+            dense = np.where(use_framed, framed.dense, own.dense)
+            order = np.argsort(-blended, kind="stable")
+            order = order[dense[order] >= self.floor][:limit]
+            hits = [
+                replace(
+                    (
+                        self._hits(framed, order[j : j + 1], framed_words)
+                        if use_framed[i]
+                        else self._hits(own, order[j : j + 1], own_words)
+                    )[0],
+                    score=float(blended[i]),
+                    lexical=float(lexical[i]),
+                )
+                for j, i in enumerate(order)
+            ]
         hits.sort(key=lambda h: (-h.score, h.passage.id))
-        return hits[:limit]
+        return hits
 
     def answerable(self, hits: list[Hit]) -> bool:
         """Whether the best passage is close enough in meaning to count as an answer."""
@@ -225,10 +281,10 @@ class Retriever:
         if not self.answerable(pool):
             return []
         named = f"{previous} {query}" if previous else query
-        targeted = {h.passage.doc_id for h in pool if targets(named, h.source)}
-        eligible = [h for h in pool if h.dense >= self.floor]
+        sources = {h.passage.doc_id: h.source for h in pool}
+        targeted = {doc_id for doc_id, source in sources.items() if targets(named, source)}
         chosen: list[Hit] = []
-        for hit in eligible:
+        for hit in pool:
             if len(chosen) >= min(k, TOP):
                 break
             same = sum(c.passage.doc_id == hit.passage.doc_id for c in chosen)
@@ -236,7 +292,7 @@ class Retriever:
             if not capped and not self._duplicate(hit, chosen):
                 chosen.append(hit)
         # Past the top three, anything relevant may follow, in score order.
-        for hit in eligible:
+        for hit in pool:
             if len(chosen) >= k:
                 break
             if hit not in chosen and not self._duplicate(hit, chosen):
@@ -245,7 +301,7 @@ class Retriever:
 
     def diverse(self, query: str, k: int, balance: float = 0.7) -> list[Hit]:
         """Maximal marginal relevance: relevant passages that say different things."""
-        pool = [h for h in self.candidates(query, limit=40) if h.dense >= self.floor]
+        pool = self.candidates(query, limit=40)
         if not self.answerable(pool):
             return []
         vectors = {h.row: self.passage_vector(h.row) for h in pool}

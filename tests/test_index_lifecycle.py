@@ -42,11 +42,22 @@ def assert_old_index_serves(knowledge, index, embedder, version):
     assert "absent from STP governance" in engine.ask(QUESTION).quotes[0].text
 
 
+def long_report(knowledge, index, paragraphs=2000):
+    """One more report, long enough that embedding it takes many seconds."""
+    from stpbot.index import load_index, read_manifest
+
+    manifest = read_manifest(index)
+    texts = [p.text for p in load_index(index, manifest.model, manifest.backend).passages]
+    body = "\n\n".join(f"In area {n}, {texts[n % len(texts)]}" for n in range(paragraphs))
+    (knowledge / "long.md").write_text(f"# A long report\n\n{body}\n", encoding="utf-8")
+
+
 def test_sigkill_during_embedding_leaves_the_old_index_serving(workspace, embedder):
     knowledge, index = workspace
     version = current_version(index)
+    long_report(knowledge, index)
     build = start_build(knowledge, index)
-    time.sleep(8)  # past start-up, inside the embedding of about 290 views
+    time.sleep(5)  # past start-up and parsing, inside the embedding of about 7,000 views
     assert build.poll() is None, build.stderr.read()
     build.send_signal(signal.SIGKILL)
     build.wait(30)

@@ -6,11 +6,13 @@ onnxruntime and tokenizers alone (see `onnx.py`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -111,15 +113,31 @@ def _export_graph(model: Any, inputs: list[str], path: Path) -> None:
         )
 
 
-def _quantize(source: Path, target: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo what onnxruntime's quantizer does to the root logger.
 
+    Importing it calls `logging.basicConfig(level=INFO)`, after which every library's
+    debug chatter (bm25s logs at DEBUG) reaches the user; running it logs a tip.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _quantize(source: Path, target: Path) -> None:
     # Per-channel int8 weights on the matrix multiplies only: cosine with PyTorch stays
     # above 0.99 on this model, where per-tensor weights fall to about 0.95.
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing tip at WARNING
-    try:
+    with _root_logging_kept():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
         quantize_dynamic(
             str(source),
             str(target),
@@ -127,8 +145,6 @@ def _quantize(source: Path, target: Path) -> None:
             per_channel=True,
             op_types_to_quantize=["MatMul"],
         )
-    finally:
-        root.setLevel(level)
 
 
 def export(name: str, backend: str, folder: Path) -> ExportMeta:

@@ -1,0 +1,37 @@
+"""Keyword search: the one-query tokenizer agrees with the batch one the index uses."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import EVAL_FILE, KNOWLEDGE
+
+from stpbot.lexical import LexicalIndex, query_tokens, tokenize
+
+ODD = [
+    "",
+    "   ",
+    "The NHS's 'five year forward view' (5YFV), 2016/17!",
+    "Café naïve coöperation — STPs’ footprints; e-mail, A&E, GP-led",
+    "ΑΒΓ δέλτα 東京 x y zz",
+]
+
+
+def test_query_tokens_match_the_index_tokenizer_on_every_briefing_line_and_question():
+    texts = [
+        line for path in KNOWLEDGE.glob("*.md") for line in path.read_text("utf-8").splitlines()
+    ]
+    if EVAL_FILE.exists():
+        texts += [json.loads(line)["question"] for line in EVAL_FILE.open(encoding="utf-8")]
+    texts += ODD
+    assert len(texts) > 200
+    assert [query_tokens(t) for t in texts] == tokenize(texts)
+
+
+def test_scores_rank_the_passage_with_the_rare_word_first():
+    index = LexicalIndex.build(
+        ["Beds were cut in the acute hospital.", "Pharmacists joined the board.", "Beds."]
+    )
+    scores = index.scores(query_tokens("which pharmacists joined?"))
+    assert scores.argmax() == 1 and scores[0] == scores[2] == 0
+    assert not index.scores(query_tokens("zebra")).any()
