@@ -15,7 +15,7 @@ from stpbot.commands import Command, Kind
 from stpbot.errors import QuestionError
 from stpbot.ingest import LOADERS
 from stpbot.ingest.loaded import MB, Limits
-from stpbot.memory import Conversations
+from stpbot.memory import ConversationLog, Conversations
 from stpbot.replies import (
     AnswerReply,
     ComparisonReply,
@@ -80,12 +80,13 @@ class ChatBot:
         *,
         frontend: str,
         admins: Collection[str] = (),
+        conversations: ConversationLog | None = None,
     ) -> None:
         self.host = host
         self.feedback = feedback
         self.frontend = frontend
         self.admins = frozenset(admins)
-        self.conversations = Conversations()
+        self.conversations = conversations or Conversations()
 
     def is_admin(self, user: str) -> bool:
         return user in self.admins

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     parse_seconds: float = Field(120, gt=0)
     parse_memory_mb: int = Field(2048, ge=256)
     feedback_db: Path = Path("state/feedback.sqlite3")
+    # Events already answered and each thread's last question, shared by worker processes.
+    memory_db: Path = Path("state/memory.sqlite3")
     log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_api_url: str = "https://slack.com/api/"

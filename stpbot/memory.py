@@ -1,15 +1,39 @@
 """Short-lived, bounded memories a chat bot needs: events already handled, and the
-last question asked in each conversation (for follow-ups)."""
+last question asked in each conversation (for follow-ups).
+
+Each comes in two kinds with the same methods: in this process (tests, a single
+worker) or in a SQLite file, which every worker process of one bot shares, so an
+event Slack redelivers to another worker is still answered once.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
+from contextlib import closing
+from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TTLCache
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Slack retries a missed event at once, after about a minute and after about five.
 SEEN_SECONDS = 15 * 60
 CONVERSATION_SECONDS = 24 * 60 * 60
+# Expired rows are swept on every this-many writes, so the file stays small.
+SWEEP_EVERY = 500
+
+
+class EventLog(Protocol):
+    def first_time(self, event_id: str) -> bool: ...
+
+
+class ConversationLog(Protocol):
+    def previous(self, conversation: str) -> str | None: ...
+
+    def remember(self, conversation: str, question: str) -> None: ...
 
 
 class SeenEvents:
@@ -42,3 +66,81 @@ class Conversations:
     def remember(self, conversation: str, question: str) -> None:
         with self._lock:
             self._last[conversation] = question
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, question TEXT NOT NULL, at REAL NOT NULL
+);
+"""
+
+
+class _SqliteMemory:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            # WAL lets workers read while one writes; the schema is idempotent.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+        self._writes = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short connection per call: safe from any thread of any process.
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _sweep_due(self) -> bool:
+        self._writes += 1
+        return self._writes % SWEEP_EVERY == 1
+
+
+class SharedSeenEvents(_SqliteMemory):
+    """`SeenEvents` in a SQLite file shared by every worker process."""
+
+    def __init__(self, path: Path, ttl: float = SEEN_SECONDS) -> None:
+        super().__init__(path)
+        self.ttl = ttl
+
+    def first_time(self, event_id: str) -> bool:
+        """True for exactly one caller per id within the TTL, across processes."""
+        now = time.time()
+        with closing(self._connect()) as db:
+            if self._sweep_due():
+                db.execute("DELETE FROM seen_events WHERE at < ?", (now - self.ttl,))
+            # A stale row (older than the TTL) is replaced, which counts as a first time.
+            cursor = db.execute(
+                "INSERT INTO seen_events (id, at) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET at = excluded.at WHERE at < ?",
+                (event_id, now, now - self.ttl),
+            )
+            return cursor.rowcount == 1
+
+
+class SharedConversations(_SqliteMemory):
+    """`Conversations` in a SQLite file shared by every worker process."""
+
+    def __init__(self, path: Path, ttl: float = CONVERSATION_SECONDS) -> None:
+        super().__init__(path)
+        self.ttl = ttl
+
+    def previous(self, conversation: str) -> str | None:
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT question FROM conversations WHERE id = ? AND at >= ?",
+                (conversation, time.time() - self.ttl),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember(self, conversation: str, question: str) -> None:
+        now = time.time()
+        with closing(self._connect()) as db:
+            if self._sweep_due():
+                db.execute("DELETE FROM conversations WHERE at < ?", (now - self.ttl,))
+            db.execute(
+                "INSERT INTO conversations (id, question, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET question = excluded.question, at = excluded.at",
+                (conversation, question, now),
+            )

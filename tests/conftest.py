@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 # (an export takes seconds; the fingerprint check redoes it if the model changes).
 MODEL_CACHE = REPO / ".pytest_cache" / "stpbot-models"
 os.environ.setdefault("STPBOT_MODEL_CACHE", str(MODEL_CACHE))
+STATE = Path(tempfile.mkdtemp(prefix="stpbot-test-state-"))
 KNOWLEDGE = REPO / "knowledge"
 EVAL_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
 
@@ -29,7 +31,14 @@ def cli_environment(*strip: str, **overrides: str) -> dict[str, str]:
     but with the shared model cache, for a `stpbot` subprocess."""
     prefixes = ("STPBOT_", *strip)
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(HF_HUB_OFFLINE="1", STPBOT_MODEL_CACHE=str(MODEL_CACHE), **overrides)
+    env.update(
+        HF_HUB_OFFLINE="1",
+        STPBOT_MODEL_CACHE=str(MODEL_CACHE),
+        # A served bot's SQLite files go to a scratch folder, never the working copy.
+        STPBOT_FEEDBACK_DB=str(STATE / "feedback.sqlite3"),
+        STPBOT_MEMORY_DB=str(STATE / "memory.sqlite3"),
+    )
+    env.update(overrides)
     return env
 
 
@@ -282,6 +291,7 @@ def slack_settings(fake, tmp_path, **extra):
         slack_api_url=fake.url + "/api/",
         admin_users=[ADMIN],
         feedback_db=tmp_path / "feedback.sqlite3",
+        memory_db=tmp_path / "memory.sqlite3",
         **extra,
     )
 

@@ -7,9 +7,13 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, cli_environment, stpbot_executable
+from test_slack_http import mention
 
 
 def test_serve_needs_a_bot_token(run_cli, built):
@@ -60,8 +64,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(fake_slack, built, tmp_path):
+def serve_http(fake_slack, built, tmp_path, *extra):
     """`stpbot serve slack --http` in its own process, as deployed."""
     knowledge, index = built
     port = free_port()
@@ -70,6 +73,7 @@ def served(fake_slack, built, tmp_path):
         STPBOT_KNOWLEDGE_DIR=str(knowledge),
         STPBOT_INDEX_DIR=str(index),
         STPBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
+        STPBOT_MEMORY_DB=str(tmp_path / "memory.sqlite3"),
         STPBOT_SLACK_API_URL=fake_slack.url + "/api/",
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -84,6 +88,7 @@ def served(fake_slack, built, tmp_path):
             "127.0.0.1",
             "--port",
             str(port),
+            *extra,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -105,6 +110,28 @@ def served(fake_slack, built, tmp_path):
     yield url, health, process
     process.terminate()
     process.wait(30)
+
+
+@pytest.fixture
+def served(fake_slack, built, tmp_path):
+    yield from serve_http(fake_slack, built, tmp_path)
+
+
+@pytest.fixture
+def served_by_two(fake_slack, built, tmp_path):
+    yield from serve_http(fake_slack, built, tmp_path, "--workers", "2")
+
+
+def children(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def test_served_app_answers_a_signed_mention_and_keeps_user_text_out_of_its_log(
@@ -138,3 +165,25 @@ def test_served_app_answers_a_signed_mention_and_keeps_user_text_out_of_its_log(
     assert "Serving Slack on http://127.0.0.1" in log
     for secret in (question, "councils unhappy", BOT_TOKEN, SIGNING_SECRET):
         assert secret not in log
+
+
+def test_two_worker_processes_answer_every_mention_once_even_when_slack_retries(
+    served_by_two, fake_slack, slack
+):
+    url, health, process = served_by_two
+    assert health["status"] == "ok" and len(children(process.pid)) == 2
+    slack.url = url
+    question = "why were patients absent from STP governance?"
+
+    def deliver(i):
+        # Events 0-9 once each; event 10 four times at once, as Slack retries a slow ack.
+        n = min(i, 10)
+        event = mention(f"<@{BOT_USER}> {question}", ts=f"1700004000.{n:06d}")
+        return slack.event(event, f"EvWorkers{n}")[0]
+
+    with ThreadPoolExecutor(14) as pool:
+        assert set(pool.map(deliver, range(14))) == {200}
+    fake_slack.wait_count("chat.postMessage", 11, timeout=120)
+    time.sleep(1.0)  # a duplicate answer would arrive now
+    threads = Counter(a["thread_ts"] for a in fake_slack.of("chat.postMessage"))
+    assert threads == {f"1700004000.{n:06d}": 1 for n in range(11)}

@@ -22,6 +22,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
     from stpbot.chat import ChatBot
     from stpbot.feedback import FeedbackStore
     from stpbot.host import EngineHost
+    from stpbot.memory import SharedConversations
 
     host = EngineHost(
         knowledge_dir=settings.knowledge_dir,
@@ -40,7 +41,11 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         report_build(report)
     host.watch()  # pick up indexes published by `stpbot index` or a rollback
     return ChatBot(
-        host, FeedbackStore(settings.feedback_db), frontend=frontend, admins=settings.admin_users
+        host,
+        FeedbackStore(settings.feedback_db),
+        frontend=frontend,
+        admins=settings.admin_users,
+        conversations=SharedConversations(settings.memory_db),
     )
 
 
@@ -86,6 +91,49 @@ def _logging(level: str) -> None:
     )
 
 
+def _slack_app(settings: Settings, bot: ChatBot, socket_mode: bool) -> Any:
+    from stpbot.slack.app import create_app
+
+    try:
+        return create_app(settings, bot, socket_mode=socket_mode)
+    except Exception as exc:
+        # Bolt checks the token with auth.test at start-up; say why it failed, in one line.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StpbotError(f"cannot start the Slack app: {reason}") from exc
+
+
+def _slack_http(settings: Settings) -> tuple[Any, ChatBot]:
+    """The guarded WSGI application of one worker, with its bot."""
+    from stpbot.slack.server import wsgi_app
+
+    bot = open_bot(settings, "slack")
+    slack_app = _slack_app(settings, bot, socket_mode=False)
+    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret.get_secret_value()
+    return wsgi_app(slack_app, secret, lambda: _health(bot)), bot
+
+
+def _ensure_index(settings: Settings) -> None:
+    """Build the index if it is missing or stale, before worker processes start."""
+    from stpbot.errors import IndexMissingError
+    from stpbot.indexer import build_index, is_stale
+
+    model = embedder(settings)
+    try:
+        stale = is_stale(settings.index_dir, settings.knowledge_dir, model.name, model.backend)
+    except IndexMissingError:
+        stale = True
+    if stale:
+        bar = BuildBar()
+        try:
+            report = build_index(
+                settings.knowledge_dir, settings.index_dir, model, bar, limits=settings.limits
+            )
+        finally:
+            bar.stop()
+        report_build(report)
+
+
 @app.command("slack")
 def slack(
     http: Annotated[
@@ -93,6 +141,12 @@ def slack(
     ] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port (with --http)")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP address to bind (with --http)")] = "0.0.0.0",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=64, help="Worker processes (with --http); each loads its own model"
+        ),
+    ] = 1,
 ) -> None:
     """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN) or, with --http, Slack's
     Events API, commands and buttons on /slack/events, with GET /healthz."""
@@ -106,27 +160,29 @@ def slack(
         raise StpbotError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token); or run with --http")
     _check_token(settings)
     _logging(settings.log_level)
-    bot = open_bot(settings, "slack")
-
-    from stpbot.slack.app import create_app
-    from stpbot.slack.server import http_server, socket_mode_handler, wsgi_app
-
-    try:
-        slack_app = create_app(settings, bot, socket_mode=not http)
-    except Exception as exc:
-        # Bolt checks the token with auth.test at start-up; say why it failed, in one line.
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StpbotError(f"cannot start the Slack app: {reason}") from exc
     out = console(stderr=True)
-    if http:
-        assert settings.slack_signing_secret is not None
-        application = wsgi_app(
-            slack_app, settings.slack_signing_secret.get_secret_value(), lambda: _health(bot)
+    if http and workers > 1:
+        from stpbot.slack.server import prefork_server
+
+        _ensure_index(settings)  # once, here, rather than racing in every worker
+        server = prefork_server(lambda: _slack_http(settings)[0], host, port, workers)
+        out.print(
+            f"Serving Slack on http://{host}:{port}/slack/events with {workers} worker "
+            "processes (health: /healthz)"
         )
+        server.run()
+        return
+    if http:
+        from stpbot.slack.server import http_server
+
+        application, _ = _slack_http(settings)
         server = http_server(application, host, port)
         out.print(f"Serving Slack on http://{host}:{port}/slack/events (health: /healthz)")
         server.run()
     else:
+        from stpbot.slack.server import socket_mode_handler
+
+        slack_app = _slack_app(settings, open_bot(settings, "slack"), socket_mode=True)
         out.print("Connecting to Slack in Socket Mode")
         socket_mode_handler(slack_app, app_token).start()  # type: ignore[no-untyped-call]
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from stpbot.memory import SharedSeenEvents
 from stpbot.slack import listeners
 from stpbot.slack.deps import Deps, install
 from stpbot.slack.files import SLACK_FILE_HOSTS
@@ -60,7 +61,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
     )
     api_host = urlsplit(settings.slack_api_url).hostname
-    deps = deps or Deps(bot)
+    deps = deps or Deps(bot, seen=SharedSeenEvents(settings.memory_db))
     deps.file_hosts = SLACK_FILE_HOSTS | ({api_host} if api_host else set())
     install(app, deps)
     listeners.register(app)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stpbot.memory import SeenEvents
+from stpbot.memory import EventLog, SeenEvents
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,7 +34,7 @@ class Deps:
     workers: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWER_WORKERS, thread_name_prefix="stp-answer")
     )
-    seen: SeenEvents = field(default_factory=SeenEvents)
+    seen: EventLog = field(default_factory=SeenEvents)
 
     def first_delivery(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
         """False for an event Slack redelivers (same event_id) after it was handled."""

@@ -91,3 +91,36 @@ def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     return SocketModeHandler(app, app_token, concurrency=SERVER_THREADS)
+
+
+def prefork_server(load: Callable[[], WSGIApplication], host: str, port: int, workers: int) -> Any:
+    """A gunicorn arbiter with `workers` processes, each calling `load()` after the fork
+    (so each has its own model, index and threads); call `.run()`.
+
+    Answers are CPU-bound, so a second core is only used by a second process.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    class Prefork(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": SERVER_THREADS,
+                "preload_app": False,
+                # Loading the model and index takes seconds; the default 30 s is too tight
+                # for a cold disk, and a worker is only "silent" while it loads.
+                "timeout": 120,
+                "graceful_timeout": 30,
+                "proc_name": "stpbot-slack",
+                "accesslog": None,  # request lines would carry Slack ids; the bot logs its own
+                "loglevel": "warning",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> WSGIApplication:
+            return load()
+
+    return Prefork()

@@ -1,0 +1,191 @@
+"""A bounded load run against `stpbot serve slack --http`, as deployed, on loopback.
+
+Signed `app_mention` events go to the real server process (with one or more worker
+processes); a recording fake of Slack's Web API notes when each answer is posted.
+Every tenth event is delivered twice, as Slack does when an ack is slow: it must
+still be answered once. Rerun alone with `python benchmarks/slack_load.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlack  # noqa: E402
+from corpus import questions  # noqa: E402
+
+QUESTIONS_SENT = 400
+IN_FLIGHT = 16
+
+
+class TimedFake(FakeSlack):  # type: ignore[misc]
+    """The test suite's fake Web API, noting when each call arrived."""
+
+    def _record(self, method: str, args: dict[str, Any], headers: Any) -> None:
+        super()._record(method, {**args, "__at": time.perf_counter()}, headers)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: bytes) -> int:
+    stamp = str(int(time.time()))
+    digest = hmac.new(
+        SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256
+    )
+    request = urllib.request.Request(
+        url,
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
+
+
+def _mention(n: int, question: str) -> bytes:
+    ts = f"1800000000.{n:06d}"
+    event = {
+        "type": "app_mention",
+        "user": "U0000001",
+        "text": f"<@{BOT_USER}> {question}",
+        "ts": ts,
+        "channel": "C0000001",
+        "event_ts": ts,
+    }
+    body = {
+        "type": "event_callback",
+        "team_id": "T0001",
+        "api_app_id": "A0001",
+        "event_id": f"EvLoad{n}",
+        "event_time": int(time.time()),
+        "event": event,
+    }
+    return json.dumps(body).encode()
+
+
+def _answered(fake: FakeSlack) -> int:
+    return len({a.get("thread_ts") for m, a, _ in list(fake.calls) if m == "chat.postMessage"})
+
+
+def run_load(workers: int, work: Path, sent: int = QUESTIONS_SENT) -> dict[str, float]:
+    """Serve with `workers` processes, send `sent` questions, and measure the answers."""
+    fake = TimedFake()
+    port = _free_port()
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STPBOT_", "SLACK_"))} | {
+        "HF_HUB_OFFLINE": "1",
+        "STPBOT_KNOWLEDGE_DIR": str(REPO / "knowledge"),
+        "STPBOT_INDEX_DIR": str(work / "index"),
+        "STPBOT_MODEL_CACHE": str(work.parent / "models"),
+        "STPBOT_FEEDBACK_DB": str(work / "feedback.sqlite3"),
+        "STPBOT_MEMORY_DB": str(work / "memory.sqlite3"),
+        "STPBOT_SLACK_API_URL": fake.url + "/api/",
+        "STPBOT_LOG_LEVEL": "warning",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    exe = shutil.which("stpbot", path=str(Path(sys.executable).parent)) or "stpbot"
+    server = subprocess.Popen(
+        [
+            exe,
+            "serve",
+            "slack",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log = server.stderr.read() if server.stderr else ""
+                    raise SystemExit("server did not start: " + log) from None
+                time.sleep(0.3)
+        time.sleep(2.0 * workers)  # every worker up, not just the first to answer /healthz
+        asked = questions()
+        # Every tenth event twice, back to back: the copies race each other to the workers.
+        deliveries = sorted([*range(sent), *range(0, sent, 10)])
+        sent_at: dict[str, float] = {}
+
+        def deliver(n: int) -> int:
+            sent_at.setdefault(f"1800000000.{n:06d}", time.perf_counter())
+            return _post(base + "/slack/events", _mention(n, asked[n % len(asked)]))
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            statuses = list(pool.map(deliver, deliveries))
+        deadline = time.monotonic() + 300
+        while _answered(fake) < sent and time.monotonic() < deadline:
+            time.sleep(0.05)  # anything still missing then is counted as unanswered
+        time.sleep(1.0)  # a duplicate would arrive now
+        posts = [a for m, a, _ in fake.calls if m == "chat.postMessage"]
+        per_thread = Counter(a["thread_ts"] for a in posts)
+        first = {}
+        for a in posts:
+            first.setdefault(a["thread_ts"], a["__at"])
+        latencies = sorted(first[ts] - sent_at[ts] for ts in first)
+        finished = max(first.values()) if first else started
+        return {
+            "sent": sent,
+            "concurrency": IN_FLIGHT,
+            "acked": sum(s == 200 for s in statuses),
+            "answered": len(per_thread),
+            "duplicates": sum(c - 1 for c in per_thread.values()),
+            "rate": len(per_thread) / max(finished - started, 1e-9),
+            "p50": latencies[len(latencies) // 2] if latencies else float("nan"),
+            "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        fake.close()
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="stpload-"))
+    try:
+        for n in (1, 2):
+            print(n, "worker(s):", json.dumps(run_load(n, scratch / f"w{n}")), flush=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,50 @@
+"""The shared (SQLite) memories behave like the in-process ones, across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from stpbot.memory import SharedConversations, SharedSeenEvents
+
+IDS = [f"Ev{i}" for i in range(200)]
+
+
+def _claim(path, start, queue):
+    seen = SharedSeenEvents(path)
+    start.wait()
+    queue.put([event for event in IDS if seen.first_time(event)])
+
+
+def test_each_event_is_claimed_by_exactly_one_of_several_processes(tmp_path):
+    path = tmp_path / "memory.sqlite3"
+    context = multiprocessing.get_context("spawn")
+    start, queue = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_claim, args=(path, start, queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    claimed = [event for _ in workers for event in queue.get(timeout=60)]
+    for worker in workers:
+        worker.join(30)
+    assert sorted(claimed) == sorted(IDS)  # every id once: none lost, none twice
+
+
+def test_seen_events_expire_after_their_ttl(tmp_path):
+    seen = SharedSeenEvents(tmp_path / "m.sqlite3", ttl=0.2)
+    assert seen.first_time("Ev1") and not seen.first_time("Ev1")
+    time.sleep(0.3)
+    assert seen.first_time("Ev1") and not seen.first_time("Ev1")
+
+
+@pytest.mark.parametrize("ttl", [60.0, 0.2])
+def test_conversations_are_shared_between_instances_and_expire(tmp_path, ttl):
+    path = tmp_path / "m.sqlite3"
+    one, other = SharedConversations(path, ttl=ttl), SharedConversations(path, ttl=ttl)
+    assert one.previous("t1") is None
+    one.remember("t1", "how secret were the plans?")
+    other.remember("t1", "who criticised that?")
+    assert one.previous("t1") == "who criticised that?" and one.previous("t2") is None
+    time.sleep(0.3)
+    assert (one.previous("t1") is None) == (ttl < 0.3)
