@@ -64,8 +64,8 @@ def _post(url: str, body: bytes) -> int:
         return int(response.status)
 
 
-def _mention(n: int, question: str) -> bytes:
-    ts = f"1800000000.{n:06d}"
+def _mention(n: int, question: str, run: int) -> bytes:
+    ts = f"{run}.{n:06d}"
     event = {
         "type": "app_mention",
         "user": "U0000001",
@@ -78,7 +78,7 @@ def _mention(n: int, question: str) -> bytes:
         "type": "event_callback",
         "team_id": "T0001",
         "api_app_id": "A0001",
-        "event_id": f"EvLoad{n}",
+        "event_id": f"EvLoad{run}-{n}",
         "event_time": int(time.time()),
         "event": event,
     }
@@ -89,8 +89,25 @@ def _answered(fake: FakeSlack) -> int:
     return len({a.get("thread_ts") for m, a, _ in list(fake.calls) if m == "chat.postMessage"})
 
 
-def run_load(workers: int, work: Path, sent: int = QUESTIONS_SENT) -> dict[str, float]:
-    """Serve with `workers` processes, send `sent` questions, and measure the answers."""
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children, from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def run_load(
+    workers: int, work: Path, sent: int = QUESTIONS_SENT, rate: float | None = None
+) -> dict[str, float]:
+    """Serve with `workers` processes, send `sent` questions (as fast as `IN_FLIGHT`
+    allows, or paced at `rate` per second), and measure the answers."""
     fake = TimedFake()
     port = _free_port()
     work.mkdir(parents=True, exist_ok=True)
@@ -143,16 +160,24 @@ def run_load(workers: int, work: Path, sent: int = QUESTIONS_SENT) -> dict[str, 
         deliveries = sorted([*range(sent), *range(0, sent, 10)])
         sent_at: dict[str, float] = {}
 
-        def deliver(n: int) -> int:
-            sent_at.setdefault(f"1800000000.{n:06d}", time.perf_counter())
-            return _post(base + "/slack/events", _mention(n, asked[n % len(asked)]))
-
+        # Event ids and threads unique to this run: the shared memory file outlives it.
+        run = int(time.time() * 1000) % 10**9
         started = time.perf_counter()
+        bot_cpu, own_cpu = _cpu_seconds(server.pid), time.process_time()
+
+        def deliver(n: int) -> int:
+            if rate:
+                time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            sent_at.setdefault(f"{run}.{n:06d}", time.perf_counter())
+            return _post(base + "/slack/events", _mention(n, asked[n % len(asked)], run))
+
         with ThreadPoolExecutor(IN_FLIGHT) as pool:
             statuses = list(pool.map(deliver, deliveries))
         deadline = time.monotonic() + 300
         while _answered(fake) < sent and time.monotonic() < deadline:
             time.sleep(0.05)  # anything still missing then is counted as unanswered
+        bot_cpu = _cpu_seconds(server.pid) - bot_cpu
+        own_cpu = time.process_time() - own_cpu
         time.sleep(1.0)  # a duplicate would arrive now
         posts = [a for m, a, _ in fake.calls if m == "chat.postMessage"]
         per_thread = Counter(a["thread_ts"] for a in posts)
@@ -164,6 +189,10 @@ def run_load(workers: int, work: Path, sent: int = QUESTIONS_SENT) -> dict[str, 
         return {
             "sent": sent,
             "concurrency": IN_FLIGHT,
+            "paced": rate or 0.0,
+            "bot_cpu": bot_cpu,
+            "load_cpu": own_cpu,
+            "seconds": finished - started,
             "acked": sum(s == 200 for s in statuses),
             "answered": len(per_thread),
             "duplicates": sum(c - 1 for c in per_thread.values()),
@@ -186,6 +215,9 @@ if __name__ == "__main__":
     scratch = Path(tempfile.mkdtemp(prefix="stpload-"))
     try:
         for n in (1, 2):
-            print(n, "worker(s):", json.dumps(run_load(n, scratch / f"w{n}")), flush=True)
+            full = run_load(n, scratch / f"w{n}")
+            print(n, "worker(s), flat out:", json.dumps(full), flush=True)
+            paced = run_load(n, scratch / f"w{n}", rate=round(full["rate"] / 2))
+            print(n, "worker(s), paced:", json.dumps(paced), flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

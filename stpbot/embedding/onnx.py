@@ -34,6 +34,9 @@ class OnnxRuntime:
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Idle threads would spin for a while after each run, burning a core that a busy
+        # bot needs for the next request; single-query latency does not gain from it.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(folder / graph), options, providers=["CPUExecutionProvider"]
         )
