@@ -17,11 +17,13 @@ COPY stpbot ./stpbot
 RUN pip install .
 
 COPY knowledge ./knowledge
-# Build the index into the image, so the container answers from its first request.
+# Build the index into the image, with the one-off ONNX export of the model (the only
+# step that uses PyTorch), so the container answers from its first request.
 RUN stpbot index
 
 # Answers shown and votes on them live here; mount a volume to keep them.
-ENV STPBOT_FEEDBACK_DB=/app/state/feedback.sqlite3
+ENV STPBOT_FEEDBACK_DB=/app/state/feedback.sqlite3 \
+    STPBOT_MEMORY_DB=/app/state/memory.sqlite3
 VOLUME ["/app/state"]
 EXPOSE 3000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=3)"

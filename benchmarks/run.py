@@ -373,8 +373,8 @@ def report(backends: list[str], rows: list[str], index: list[str], load: list[st
     if load:
         print("\n### Slack load (signed HTTP requests on loopback, recording fake Web API)\n")
         print(
-            "| workers | questions | in flight | answered | duplicated | answers/s "
-            "| p50 request→posted | p95 |"
+            "| workers | offered | questions | answered | duplicated | answers/s "
+            "| request→posted p50 / p95 | cores used: bot / load+fake |"
         )
         print("|---|---|---|---|---|---|---|---|")
         print("\n".join(load))

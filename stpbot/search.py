@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
@@ -107,15 +108,23 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2)
 
 
+def _padded(text: str) -> str:
+    """Lower-case words joined by single spaces, with a space at each end."""
+    return f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
+
+
+@lru_cache(maxsize=4096)
+def _names(source: Source) -> tuple[str, ...]:
+    """The source's publisher, title and authors as padded word runs worth matching."""
+    names = [source.publisher, source.title, *(re.split(r",| and ", source.author or ""))]
+    padded = (_padded(name or "") for name in names)
+    return tuple(p for p in padded if len(p.replace(" ", "")) >= 4)
+
+
 def targets(question: str, source: Source) -> bool:
     """Whether the question names this document's publisher, author or title."""
-    q = f" {' '.join(re.findall(r'[a-z0-9]+', question.lower()))} "
-    names = [source.publisher, source.title, *(re.split(r",| and ", source.author or ""))]
-    for name in names:
-        words = re.findall(r"[a-z0-9]+", (name or "").lower())
-        if words and len("".join(words)) >= 4 and f" {' '.join(words)} " in q:
-            return True
-    return False
+    q = _padded(question)
+    return any(name in q for name in _names(source))
 
 
 class Retriever:
@@ -282,7 +291,10 @@ class Retriever:
             return []
         named = f"{previous} {query}" if previous else query
         sources = {h.passage.doc_id: h.source for h in pool}
-        targeted = {doc_id for doc_id, source in sources.items() if targets(named, source)}
+        padded = _padded(named)
+        targeted = {
+            doc_id for doc_id, source in sources.items() if any(n in padded for n in _names(source))
+        }
         chosen: list[Hit] = []
         for hit in pool:
             if len(chosen) >= min(k, TOP):
