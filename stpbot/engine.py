@@ -89,6 +89,9 @@ class Engine:
             if stale:
                 report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
         index = load_index(index_dir, embedder.name, embedder.backend, embedder.dimension)
+        # Load the model now: a damaged export fails here, at start-up, not at the first
+        # question, and the first question is not slowed by it.
+        embedder.load()
         engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
         return engine, report
 

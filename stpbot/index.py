@@ -39,7 +39,8 @@ from stpbot.vector_index import VectorIndexInfo, build, prepare
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT_VERSION = 1
+# 2: vectors.npy (views read back by row) and the vector index chosen by size.
+FORMAT_VERSION = 2
 POINTER = "current"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from stpbot.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.errors import DocumentError, StpbotError
 from stpbot.index import (
+    FORMAT_VERSION,
     ROLE_CONTEXT,
     ROLE_PASSAGE,
     DocumentEntry,
@@ -91,7 +92,8 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> 
     """True when the live index misses, or was built from other files or settings."""
     manifest = read_manifest(index_dir)
     return (
-        manifest.model != model
+        manifest.format_version != FORMAT_VERSION
+        or manifest.model != model
         or manifest.backend != backend
         or manifest.chunker != CHUNKER_VERSION
         or _built_state(manifest) != knowledge_state(knowledge_dir)

@@ -78,7 +78,9 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
         flat = faiss.IndexFlatIP(dim)
         flat.add(vectors)
         return flat, VectorIndexInfo(kind="flat")
-    lists = int(4 * math.sqrt(count))
+    # About 4*sqrt(N) lists, but never fewer than 39 training points per list (k-means
+    # would warn, and lists of a handful of vectors only add probing overhead).
+    lists = max(1, min(int(4 * math.sqrt(count)), count // 39))
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
     faiss.omp_set_num_threads(os.cpu_count() or 1)

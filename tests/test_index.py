@@ -38,7 +38,7 @@ def test_unchanged_rebuild_publishes_nothing_and_loads_no_model(workspace):
     assert report.added == report.changed == report.removed == []
     assert "nothing changed" in report.summary()
     assert current_version(index) == before
-    assert "_runtime" not in fresh.__dict__  # the model was never loaded
+    assert not fresh.loaded  # the model was never loaded
 
 
 def test_full_rebuild_publishes_a_new_version_and_keeps_the_old(workspace, embedder):
@@ -124,4 +124,4 @@ def test_no_pickle_in_the_index(built):
     for path in folder.rglob("*.npy"):
         np.load(path, allow_pickle=False)  # raises on object (pickled) arrays
     # The manifest is plain JSON a person can read.
-    assert json.loads((folder / "manifest.json").read_text())["format_version"] == 1
+    assert json.loads((folder / "manifest.json").read_text())["format_version"] == 2

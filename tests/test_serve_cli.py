@@ -15,6 +15,8 @@ import pytest
 from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, cli_environment, stpbot_executable
 from test_slack_http import mention
 
+from stpbot.index import current_version
+
 
 def test_serve_needs_a_bot_token(run_cli, built):
     result = run_cli("serve", "slack", "--http", env={"SLACK_BOT_TOKEN": ""})
@@ -187,3 +189,41 @@ def test_two_worker_processes_answer_every_mention_once_even_when_slack_retries(
     time.sleep(1.0)  # a duplicate answer would arrive now
     threads = Counter(a["thread_ts"] for a in fake_slack.of("chat.postMessage"))
     assert threads == {f"1700004000.{n:06d}": 1 for n in range(11)}
+
+
+def test_workers_that_cannot_load_the_index_stop_the_server_with_one_line(
+    fake_slack, workspace, tmp_path
+):
+    knowledge, index = workspace
+    damaged = current_version(index) / "vectors.faiss"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    env = cli_environment(
+        "SLACK_",
+        STPBOT_KNOWLEDGE_DIR=str(knowledge),
+        STPBOT_INDEX_DIR=str(index),
+        STPBOT_SLACK_API_URL=fake_slack.url + "/api/",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+    )
+    result = subprocess.run(
+        [
+            stpbot_executable(),
+            "serve",
+            "slack",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+            "--workers",
+            "2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Error: index file vectors.faiss is damaged or missing" in result.stderr
+    assert "Traceback" not in result.stderr

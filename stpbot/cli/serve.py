@@ -114,24 +114,30 @@ def _slack_http(settings: Settings) -> tuple[Any, ChatBot]:
 
 
 def _ensure_index(settings: Settings) -> None:
-    """Build the index if it is missing or stale, before worker processes start."""
-    from stpbot.errors import IndexMissingError
-    from stpbot.indexer import build_index, is_stale
+    """Build the index if it is missing or stale, before worker processes start.
 
-    model = embedder(settings)
-    try:
-        stale = is_stale(settings.index_dir, settings.knowledge_dir, model.name, model.backend)
-    except IndexMissingError:
-        stale = True
-    if stale:
-        bar = BuildBar()
+    The build runs in a child process: the parent forks the workers, and a parent
+    that had started OpenMP or ONNX Runtime threads could hang its children.
+    """
+    import subprocess
+    import sys
+
+    from stpbot.errors import IndexMissingError
+    from stpbot.indexer import is_stale
+
+    def stale() -> bool:
         try:
-            report = build_index(
-                settings.knowledge_dir, settings.index_dir, model, bar, limits=settings.limits
-            )
-        finally:
-            bar.stop()
-        report_build(report)
+            model = embedder(settings)
+            return is_stale(settings.index_dir, settings.knowledge_dir, model.name, model.backend)
+        except IndexMissingError:
+            return True
+
+    if not stale():
+        return
+    dirs = ["--knowledge-dir", str(settings.knowledge_dir), "--index-dir", str(settings.index_dir)]
+    subprocess.run([sys.executable, "-m", "stpbot", *dirs, "index"], check=False)
+    if stale():
+        raise StpbotError("the index could not be built (see above); the bot was not started")
 
 
 @app.command("slack")

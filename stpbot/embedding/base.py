@@ -26,6 +26,11 @@ class Embedder(ABC):
     def dimension(self) -> int:
         """Length of each vector."""
 
+    @property
+    @abstractmethod
+    def loaded(self) -> bool:
+        """Whether the model is in memory (it loads on first use, or on `load()`)."""
+
     @abstractmethod
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for one batch, shape (len(texts), dimension)."""

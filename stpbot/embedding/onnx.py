@@ -6,6 +6,7 @@ next to the index, and every later process loads those files directly.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -79,6 +80,8 @@ class OnnxEmbedder(Embedder):
             raise StpbotError(f"unknown ONNX backend {backend}; choose onnx or onnx-int8")
         self.backend = backend
         self.folder = cache_folder(cache_dir, name, backend)
+        self._loading = threading.Lock()
+        self._loaded: OnnxRuntime | None = None
 
     def _current_meta(self) -> ExportMeta | None:
         meta = ExportMeta.read(self.folder)
@@ -87,24 +90,62 @@ class OnnxEmbedder(Embedder):
         # A changed model folder (an upgraded package) needs a fresh export.
         return meta if meta.fingerprint == fingerprint(resolve_model(self.name)) else None
 
+    def _export(self) -> ExportMeta:
+        """Export the model, once, even when several worker processes start together."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with (self.folder.parent / f".{self.backend}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            meta = self._current_meta()  # another process may have just made it
+            if meta is not None:
+                return meta
+            try:
+                from stpbot.embedding.export import export
+
+                return export(self.name, self.backend, self.folder)
+            except StpbotError:
+                raise
+            except ImportError as exc:
+                raise StpbotError(
+                    f"exporting {self.name} for the {self.backend} backend needs "
+                    f"{exc.name or 'PyTorch'}, which is not installed"
+                ) from exc
+            except Exception as exc:  # torch's exporter raises many kinds of errors
+                raise StpbotError(
+                    f"cannot export {self.name} to ONNX ({type(exc).__name__}: {exc}); "
+                    "set STPBOT_EMBEDDING_BACKEND=torch"
+                ) from exc
+
     @cached_property
     def _meta(self) -> ExportMeta:
-        meta = self._current_meta()
-        if meta is None:
-            from stpbot.embedding.export import export
+        return self._current_meta() or self._export()
 
-            meta = export(self.name, self.backend, self.folder)
-        return meta
-
-    @cached_property
+    @property
     def _runtime(self) -> OnnxRuntime:
+        # Built once under a lock: two first questions at once must not load two sessions.
+        if self._loaded is None:
+            with self._loading:
+                if self._loaded is None:
+                    self._loaded = self._open()
+        return self._loaded
+
+    def _open(self) -> OnnxRuntime:
         try:
             return OnnxRuntime(self.folder, GRAPHS[self.backend], self._meta)
+        except ImportError as exc:
+            raise StpbotError(
+                f"the {self.backend} backend needs {exc.name}, which is not installed"
+            ) from exc
+        except StpbotError:
+            raise
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise StpbotError(
                 f"cannot load the ONNX model in {self.folder} ({exc}); delete that folder "
                 "to export it again"
             ) from exc
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
 
     @property
     def dimension(self) -> int:

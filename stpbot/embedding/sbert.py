@@ -38,6 +38,10 @@ class TorchEmbedder(Embedder):
             raise StpbotError(f"cannot load embedding model {self.name}: {exc}") from exc
 
     @property
+    def loaded(self) -> bool:
+        return "_model" in self.__dict__
+
+    @property
     def dimension(self) -> int:
         # sentence-transformers 6 renamed the method; 5.x (the ONNX extra's) has the old one.
         model = self._model

@@ -121,6 +121,14 @@ def prefork_server(load: Callable[[], WSGIApplication], host: str, port: int, wo
                 self.cfg.set(key, value)
 
         def load(self) -> WSGIApplication:
-            return load()
+            from gunicorn.errors import AppImportError
+
+            from stpbot.errors import StpbotError
+
+            try:
+                return load()
+            except StpbotError as exc:
+                # gunicorn prints this one line and stops, instead of a traceback per retry.
+                raise AppImportError(f"Error: {exc}") from exc
 
     return Prefork()
