@@ -26,7 +26,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlack  # noqa: E402
+from conftest import (  # noqa: E402
+    BOT_USER,
+    SIGNING_SECRET,
+    FakeSlack,
+    slack_server_command,
+    slack_server_env,
+)
 from corpus import questions  # noqa: E402
 
 QUESTIONS_SENT = 400
@@ -111,32 +117,16 @@ def run_load(
     fake = TimedFake()
     port = _free_port()
     work.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STPBOT_", "SLACK_"))} | {
-        "HF_HUB_OFFLINE": "1",
-        "STPBOT_KNOWLEDGE_DIR": str(REPO / "knowledge"),
-        "STPBOT_INDEX_DIR": str(work / "index"),
-        "STPBOT_MODEL_CACHE": str(work.parent / "models"),
-        "STPBOT_FEEDBACK_DB": str(work / "feedback.sqlite3"),
-        "STPBOT_MEMORY_DB": str(work / "memory.sqlite3"),
-        "STPBOT_SLACK_API_URL": fake.url + "/api/",
-        "STPBOT_LOG_LEVEL": "warning",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-    }
-    exe = shutil.which("stpbot", path=str(Path(sys.executable).parent)) or "stpbot"
+    env = slack_server_env(
+        fake.url,
+        REPO / "knowledge",
+        work / "index",
+        work,
+        STPBOT_MODEL_CACHE=str(work.parent / "models"),
+        STPBOT_LOG_LEVEL="warning",
+    )
     server = subprocess.Popen(
-        [
-            exe,
-            "serve",
-            "slack",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
+        slack_server_command(port, "--workers", str(workers)),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -42,6 +42,27 @@ def cli_environment(*strip: str, **overrides: str) -> dict[str, str]:
     return env
 
 
+def slack_server_env(fake_url, knowledge, index, state, **extra):
+    """The environment of a served Slack bot talking to the fake Web API at `fake_url`."""
+    return cli_environment(
+        "SLACK_",
+        STPBOT_KNOWLEDGE_DIR=str(knowledge),
+        STPBOT_INDEX_DIR=str(index),
+        STPBOT_FEEDBACK_DB=str(state / "feedback.sqlite3"),
+        STPBOT_MEMORY_DB=str(state / "memory.sqlite3"),
+        STPBOT_SLACK_API_URL=fake_url + "/api/",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        **extra,
+    )
+
+
+def slack_server_command(port, *extra):
+    """`stpbot serve slack --http` on 127.0.0.1:`port`, as deployed."""
+    http = ["--http", "--host", "127.0.0.1", "--port", str(port)]
+    return [stpbot_executable(), "serve", "slack", *http, *extra]
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from stpbot.embedding import open_embedder

@@ -12,7 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import BOT_TOKEN, BOT_USER, SIGNING_SECRET, cli_environment, stpbot_executable
+from conftest import (
+    BOT_TOKEN,
+    BOT_USER,
+    SIGNING_SECRET,
+    slack_server_command,
+    slack_server_env,
+)
 from test_slack_http import mention
 
 from stpbot.index import current_version
@@ -70,29 +76,9 @@ def serve_http(fake_slack, built, tmp_path, *extra):
     """`stpbot serve slack --http` in its own process, as deployed."""
     knowledge, index = built
     port = free_port()
-    env = cli_environment(
-        "SLACK_",
-        STPBOT_KNOWLEDGE_DIR=str(knowledge),
-        STPBOT_INDEX_DIR=str(index),
-        STPBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
-        STPBOT_MEMORY_DB=str(tmp_path / "memory.sqlite3"),
-        STPBOT_SLACK_API_URL=fake_slack.url + "/api/",
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-    )
     process = subprocess.Popen(
-        [
-            stpbot_executable(),
-            "serve",
-            "slack",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        env=env,
+        slack_server_command(port, *extra),
+        env=slack_server_env(fake_slack.url, knowledge, index, tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -197,28 +183,9 @@ def test_workers_that_cannot_load_the_index_stop_the_server_with_one_line(
     knowledge, index = workspace
     damaged = current_version(index) / "vectors.faiss"
     damaged.write_bytes(damaged.read_bytes()[:100])
-    env = cli_environment(
-        "SLACK_",
-        STPBOT_KNOWLEDGE_DIR=str(knowledge),
-        STPBOT_INDEX_DIR=str(index),
-        STPBOT_SLACK_API_URL=fake_slack.url + "/api/",
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-    )
     result = subprocess.run(
-        [
-            stpbot_executable(),
-            "serve",
-            "slack",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--workers",
-            "2",
-        ],
-        env=env,
+        slack_server_command(free_port(), "--workers", "2"),
+        env=slack_server_env(fake_slack.url, knowledge, index, tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
