@@ -104,3 +104,38 @@ def test_an_unknown_backend_is_a_one_line_error(run_cli, built):
     assert result.returncode == 2
     assert "STPBOT_EMBEDDING_BACKEND" in result.stderr or "embedding_backend" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_first_export_is_announced_on_a_terminal(built, tmp_path):
+    import os
+
+    from conftest import cli_environment, stpbot_executable
+
+    knowledge, index = built
+    primary, secondary = os.openpty()
+    env = cli_environment(
+        STPBOT_KNOWLEDGE_DIR=str(knowledge),
+        STPBOT_INDEX_DIR=str(index),
+        STPBOT_MODEL_CACHE=str(tmp_path / "fresh-cache"),
+    )
+    process = subprocess.Popen(
+        [stpbot_executable(), "ask", "hospital beds", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    )
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the process is done with it
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = process.communicate(timeout=240)
+    os.close(primary)
+    assert process.returncode == 0 and json.loads(out)["question"] == "hospital beds"
+    assert b"Exporting the embedding model to ONNX, once" in seen

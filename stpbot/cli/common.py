@@ -92,11 +92,17 @@ def report_build(report: BuildReport) -> None:
 
 
 def embedder(settings: Settings) -> Embedder:
+    """The configured embedder; on a terminal, a first-run export is announced and done."""
     from stpbot.embedding import open_embedder
 
-    return open_embedder(
+    model = open_embedder(
         settings.embedding_model, settings.embedding_backend, settings.model_cache_dir
     )
+    if sys.stderr.isatty() and not model.prepared:
+        # Otherwise the first build's progress bar would sit at zero for 15 seconds.
+        with console(stderr=True).status("Exporting the embedding model to ONNX, once…"):
+            model.load()
+    return model
 
 
 def open_engine(settings: Settings) -> Engine:

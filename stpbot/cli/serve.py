@@ -127,8 +127,12 @@ def _ensure_index(settings: Settings) -> None:
 
     def stale() -> bool:
         try:
-            model = embedder(settings)
-            return is_stale(settings.index_dir, settings.knowledge_dir, model.name, model.backend)
+            return is_stale(
+                settings.index_dir,
+                settings.knowledge_dir,
+                settings.embedding_model,
+                settings.embedding_backend,
+            )
         except IndexMissingError:
             return True
 

@@ -31,6 +31,11 @@ class Embedder(ABC):
     def loaded(self) -> bool:
         """Whether the model is in memory (it loads on first use, or on `load()`)."""
 
+    @property
+    def prepared(self) -> bool:
+        """False when loading will first do slow one-off work (an ONNX export)."""
+        return True
+
     @abstractmethod
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for one batch, shape (len(texts), dimension)."""

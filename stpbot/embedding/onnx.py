@@ -144,6 +144,10 @@ class OnnxEmbedder(Embedder):
             ) from exc
 
     @property
+    def prepared(self) -> bool:
+        return self._loaded is not None or self._current_meta() is not None
+
+    @property
     def loaded(self) -> bool:
         return self._loaded is not None
 
