@@ -14,7 +14,7 @@ from stpbot.answers import (
     comparison_from,
     summary_from,
 )
-from stpbot.errors import IndexMissingError, QuestionError
+from stpbot.errors import QuestionError
 from stpbot.index import load_index
 from stpbot.indexer import BuildProgress, BuildReport, build_index, is_stale
 from stpbot.search import DEFAULT_THRESHOLD, Retriever
@@ -81,13 +81,8 @@ class Engine:
     ) -> tuple[Engine, BuildReport | None]:
         """Load the index, first (re)building it when missing or out of date."""
         report = None
-        if build_if_stale:
-            try:
-                stale = is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend)
-            except IndexMissingError:
-                stale = True
-            if stale:
-                report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
+        if build_if_stale and is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend):
+            report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
         index = load_index(index_dir, embedder.name, embedder.backend, embedder.dimension)
         # Load the model now: a damaged export fails here, at start-up, not at the first
         # question, and the first question is not slowed by it.

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from stpbot.chunking import CHUNKER_VERSION, Passage, chunk_document
-from stpbot.errors import DocumentError, StpbotError
+from stpbot.errors import DocumentError, IndexMissingError, StpbotError
 from stpbot.index import (
     FORMAT_VERSION,
     ROLE_CONTEXT,
@@ -90,7 +90,10 @@ def _built_state(manifest: Manifest) -> dict[str, str]:
 
 def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> bool:
     """True when the live index misses, or was built from other files or settings."""
-    manifest = read_manifest(index_dir)
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexMissingError:
+        return True
     return (
         manifest.format_version != FORMAT_VERSION
         or manifest.model != model

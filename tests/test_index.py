@@ -103,6 +103,7 @@ def test_small_index_is_exact_and_says_so(built):
 
 
 def test_missing_index(tmp_path):
+    assert is_stale(tmp_path / "nothing", tmp_path, "all-MiniLM-L6-v2", "onnx-int8")
     with pytest.raises(IndexMissingError, match="stpbot index"):
         load_index(tmp_path / "nothing", "all-MiniLM-L6-v2", "onnx-int8")
 

@@ -122,19 +122,15 @@ def _ensure_index(settings: Settings) -> None:
     import subprocess
     import sys
 
-    from stpbot.errors import IndexMissingError
     from stpbot.indexer import is_stale
 
     def stale() -> bool:
-        try:
-            return is_stale(
-                settings.index_dir,
-                settings.knowledge_dir,
-                settings.embedding_model,
-                settings.embedding_backend,
-            )
-        except IndexMissingError:
-            return True
+        return is_stale(
+            settings.index_dir,
+            settings.knowledge_dir,
+            settings.embedding_model,
+            settings.embedding_backend,
+        )
 
     if not stale():
         return
