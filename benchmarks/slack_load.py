@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +28,8 @@ from conftest import (  # noqa: E402
     BOT_USER,
     SIGNING_SECRET,
     FakeSlack,
+    free_port,
+    process_table,
     slack_server_command,
     slack_server_env,
 )
@@ -44,12 +44,6 @@ class TimedFake(FakeSlack):  # type: ignore[misc]
 
     def _record(self, method: str, args: dict[str, Any], headers: Any) -> None:
         super()._record(method, {**args, "__at": time.perf_counter()}, headers)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(url: str, body: bytes) -> int:
@@ -96,17 +90,8 @@ def _answered(fake: FakeSlack) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and its children, from /proc."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """User and system CPU time of a process and its children."""
+    return sum(cpu for child, parent, cpu in process_table() if pid in (child, parent))
 
 
 def run_load(
@@ -115,7 +100,7 @@ def run_load(
     """Serve with `workers` processes, send `sent` questions (as fast as `IN_FLIGHT`
     allows, or paced at `rate` per second), and measure the answers."""
     fake = TimedFake()
-    port = _free_port()
+    port = free_port()
     work.mkdir(parents=True, exist_ok=True)
     env = slack_server_env(
         fake.url,

@@ -42,6 +42,26 @@ def cli_environment(*strip: str, **overrides: str) -> dict[str, str]:
     return env
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def process_table():
+    """(pid, parent pid, CPU seconds used) of every process, read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        yield int(stat.parent.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+
+
 def slack_server_env(fake_url, knowledge, index, state, **extra):
     """The environment of a served Slack bot talking to the fake Web API at `fake_url`."""
     return cli_environment(

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from conftest import (
     BOT_TOKEN,
     BOT_USER,
     SIGNING_SECRET,
+    free_port,
+    process_table,
     slack_server_command,
     slack_server_env,
 )
@@ -66,12 +66,6 @@ def test_a_rejected_token_is_one_line(run_cli, fake_slack):
     assert "xoxb-revoked" not in result.stderr
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve_http(fake_slack, built, tmp_path, *extra):
     """`stpbot serve slack --http` in its own process, as deployed."""
     knowledge, index = built
@@ -111,15 +105,7 @@ def served_by_two(fake_slack, built, tmp_path):
 
 
 def children(pid):
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+    return [child for child, parent, _ in process_table() if parent == pid]
 
 
 def test_served_app_answers_a_signed_mention_and_keeps_user_text_out_of_its_log(

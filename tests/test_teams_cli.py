@@ -9,8 +9,7 @@ import time
 import urllib.request
 import zipfile
 
-from conftest import cli_environment, stpbot_executable
-from test_serve_cli import free_port
+from conftest import cli_environment, free_port, stpbot_executable
 
 from stpbot.commands import USAGE
 
