@@ -76,18 +76,16 @@ def make_corpus(folder: Path, passages: int, seed: int = 7) -> None:
 def views_of(knowledge: Path, count: int) -> list[str]:
     """The first `count` texts the indexer would embed for this folder."""
     from stpbot.chunking import chunk_document
-    from stpbot.indexer import _contexts, _views
     from stpbot.ingest import discover, load_document
     from stpbot.ingest.loaded import Limits
+    from stpbot.views import ViewPlan
 
-    texts: list[str] = []
+    plan = ViewPlan(summed=True)
     for path in discover(knowledge):
-        passages = chunk_document(load_document(path, knowledge, Limits()))
-        for passage, context in zip(passages, _contexts(passages), strict=True):
-            texts += [text for _, text in _views(passage, context)]
-        if len(texts) >= count:
+        plan.add(chunk_document(load_document(path, knowledge, Limits())))
+        if len(plan.texts) >= count:
             break
-    return texts[:count]
+    return plan.texts[:count]
 
 
 def blended(source: np.ndarray, count: int, seed: int = 5) -> np.ndarray:

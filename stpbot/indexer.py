@@ -15,8 +15,6 @@ from stpbot.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
 from stpbot.index import (
     FORMAT_VERSION,
-    ROLE_CONTEXT,
-    ROLE_PASSAGE,
     DocumentEntry,
     IndexContents,
     LoadedIndex,
@@ -28,6 +26,7 @@ from stpbot.index import (
     read_manifest,
 )
 from stpbot.ingest import Limits, checksum, discover, supported
+from stpbot.views import ViewPlan, preceding
 
 if TYPE_CHECKING:
     import numpy as np
@@ -101,21 +100,6 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> 
         or manifest.chunker != CHUNKER_VERSION
         or _built_state(manifest) != knowledge_state(knowledge_dir)
     )
-
-
-def _contexts(passages: list[Passage]) -> list[str]:
-    """The passage before each one, which often names what "it" or "the report" is."""
-    return ["", *(p.text for p in passages[:-1])]
-
-
-def _views(passage: Passage, context: str) -> list[tuple[int, str]]:
-    """The texts embedded for one passage, each with its role."""
-    views = [(ROLE_PASSAGE, passage.text)]
-    if context:
-        views.append((ROLE_CONTEXT, f"{context} {passage.text}"))
-    if len(passage.sentences) > 1:
-        views.extend(enumerate(passage.sentence_texts()))
-    return views
 
 
 def _reusable(index_dir: Path, model: str, backend: str) -> LoadedIndex | None:
@@ -196,7 +180,8 @@ def build_index(
         pieces: list[np.ndarray] = []  # vectors, per document, in passage order
         roles: list[np.ndarray] = []
         counts: list[int] = []  # vectors per passage
-        to_embed: list[tuple[int, list[tuple[int, str]]]] = []  # slot in pieces, views
+        plan = ViewPlan(summed=embedder.mean_pooled)
+        to_embed: list[tuple[int, int]] = []  # slot in pieces, document in plan
         seen: dict[str, str] = {}
 
         for rel in state:
@@ -225,15 +210,12 @@ def build_index(
                 entry = prior
             elif document is not None:
                 doc_passages = chunk_document(document)
-                doc_contexts = _contexts(doc_passages)
-                per_passage = [
-                    _views(p, c) for p, c in zip(doc_passages, doc_contexts, strict=True)
-                ]
-                views = [v for group in per_passage for v in group]
-                to_embed.append((len(pieces), views))
+                doc_contexts = preceding(doc_passages)
+                planned = plan.add(doc_passages)
+                to_embed.append((len(pieces), planned))
                 pieces.append(np.zeros((0, 0), dtype=np.float32))
-                roles.append(np.array([r for r, _ in views], dtype=np.int16))
-                counts.extend(len(group) for group in per_passage)
+                roles.append(plan.roles(planned))
+                counts.extend(plan.counts(planned))
                 report_lists["changed" if prior else "added"].append(doc_id)
                 entry = DocumentEntry(
                     source=document.source,
@@ -250,19 +232,13 @@ def build_index(
             raise StpbotError(
                 f"no documents to index in {knowledge_dir}" + (f" ({reasons})" if reasons else "")
             )
-        total = sum(len(views) for _, views in to_embed)
         if progress is not None:
-            progress.start(total)
+            progress.start(len(plan.texts))
         # One call for every new text, so batches group texts of like length across
         # documents (the backends sort by length; padding is wasted work).
-        embedded = embedder.embed(
-            [text for _, views in to_embed for _, text in views],
-            progress.advance if progress else None,
-        )
-        start = 0
-        for slot, views in to_embed:
-            pieces[slot] = embedded[start : start + len(views)]
-            start += len(views)
+        embedded = plan.embed(embedder, progress.advance if progress else None)
+        for slot, planned in to_embed:
+            pieces[slot] = embedded[planned]
         dimension = (
             embedder.dimension if to_embed or previous is None else previous.manifest.dimension
         )

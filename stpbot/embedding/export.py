@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stpbot.embedding.models import fingerprint, offline_environment, resolve_model
+from stpbot.embedding.sbert import pooling_mode
 from stpbot.errors import StpbotError
 
 FP32 = "model.onnx"
@@ -59,26 +60,14 @@ class ExportMeta:
 
 
 def _pooling(model: Any, name: str) -> str:
-    kinds = [type(module).__name__ for module in model]
-    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+    mode = pooling_mode(model)
+    if mode is None:
+        kinds = [type(module).__name__ for module in model]
         raise StpbotError(
             f"model {name} ({' + '.join(kinds)}) cannot run on the ONNX backends; "
             "set STPBOT_EMBEDDING_BACKEND=torch"
         )
-    pooling = model[1]
-    mode = getattr(pooling, "pooling_mode", None) or (
-        "mean"
-        if getattr(pooling, "pooling_mode_mean_tokens", False)
-        else "cls"
-        if getattr(pooling, "pooling_mode_cls_token", False)
-        else "other"
-    )
-    if mode not in {"mean", "cls"}:
-        raise StpbotError(
-            f"model {name} pools by {mode}, which the ONNX backends do not support; "
-            "set STPBOT_EMBEDDING_BACKEND=torch"
-        )
-    return str(mode)
+    return mode
 
 
 def _export_graph(model: Any, inputs: list[str], path: Path) -> None:

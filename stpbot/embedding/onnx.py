@@ -45,7 +45,8 @@ class OnnxRuntime:
         # while a reindex embeds (the session itself is safe to run from many threads).
         self._lock = threading.Lock()
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The last hidden states of a padded batch, and its attention mask."""
         import numpy as np
 
         with self._lock:
@@ -55,12 +56,22 @@ class OnnxRuntime:
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.meta.inputs:
             feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        hidden = self.session.run(None, feeds)[0]
-        if self.meta.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        hidden: np.ndarray = self.session.run(None, feeds)[0]
+        return hidden, mask
+
+    def sums(self, texts: list[str]) -> np.ndarray:
+        """Each text's token states summed, padding left out."""
+        import numpy as np
+
+        hidden, mask = self._hidden(texts)
+        summed = np.einsum("btd,bt->bd", hidden, mask.astype(np.float32), optimize=True)
+        return np.asarray(summed, dtype=np.float32)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        # Mean pooling divides the sum by the token count, which normalising undoes.
+        pooled = self._hidden(texts)[0][:, 0] if self.meta.pooling == "cls" else self.sums(texts)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
@@ -155,5 +166,12 @@ class OnnxEmbedder(Embedder):
     def dimension(self) -> int:
         return self._meta.dimension
 
+    @property
+    def mean_pooled(self) -> bool:
+        return self._meta.pooling == "mean"
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._runtime.encode(texts)
+
+    def _sums(self, texts: list[str]) -> np.ndarray:
+        return self._runtime.sums(texts)

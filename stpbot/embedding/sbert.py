@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stpbot.embedding.base import Embedder
 from stpbot.embedding.models import offline_environment, resolve_model
@@ -13,6 +13,23 @@ from stpbot.errors import StpbotError
 if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
+
+
+def pooling_mode(model: Any) -> str | None:
+    """ "mean" or "cls" for a plain transformer, pooling and optional normalising;
+    None for anything else (a dense layer after pooling, another pooling mode)."""
+    kinds = [type(module).__name__ for module in model]
+    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+        return None
+    pooling = model[1]
+    mode = getattr(pooling, "pooling_mode", None) or (
+        "mean"
+        if getattr(pooling, "pooling_mode_mean_tokens", False)
+        else "cls"
+        if getattr(pooling, "pooling_mode_cls_token", False)
+        else None
+    )
+    return str(mode) if mode in {"mean", "cls"} else None
 
 
 class TorchEmbedder(Embedder):
@@ -50,6 +67,25 @@ class TorchEmbedder(Embedder):
         if dim is None:
             raise StpbotError(f"model {self.name} does not report its embedding size")
         return int(dim)
+
+    @property
+    def mean_pooled(self) -> bool:
+        return pooling_mode(self._model) == "mean"
+
+    def _sums(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        model = self._model
+        with self._lock:
+            # Token states come back without their padding, one array per text.
+            states = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                output_value="token_embeddings",
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.stack([np.asarray(s, dtype=np.float32).sum(axis=0) for s in states])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         import numpy as np
