@@ -77,8 +77,18 @@ class LexicalIndex:
         """BM25 score of every passage for the query's tokens (zeros when none is known)."""
         import numpy as np
 
-        vocab = self._model.vocab_dict
-        tokens = [t for t in query if t in vocab]
-        if not tokens:
+        model = self._model
+        vocab = model.vocab_dict
+        ids = [vocab[t] for t in query if t in vocab]
+        if not ids:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
+        if getattr(model, "nonoccurrence_array", None) is not None:  # BM25L and BM25+
+            return np.asarray(model.get_scores(ids), dtype=np.float32)
+        # bm25s stores each token's precomputed per-passage scores (a sparse column);
+        # without numba it adds them up with np.add.at, which is several times slower
+        # than one bincount over the same postings.
+        data, indices, indptr = (model.scores[k] for k in ("data", "indices", "indptr"))
+        spans = [(int(indptr[i]), int(indptr[i + 1])) for i in ids]
+        rows = np.concatenate([indices[a:b] for a, b in spans])
+        weights = np.concatenate([data[a:b] for a, b in spans])
+        return np.bincount(rows, weights=weights, minlength=self.size).astype(np.float32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from conftest import EVAL_FILE, KNOWLEDGE
 
 from stpbot.lexical import LexicalIndex, query_tokens, tokenize
@@ -35,3 +36,14 @@ def test_scores_rank_the_passage_with_the_rare_word_first():
     scores = index.scores(query_tokens("which pharmacists joined?"))
     assert scores.argmax() == 1 and scores[0] == scores[2] == 0
     assert not index.scores(query_tokens("zebra")).any()
+
+
+def test_scores_equal_bm25s_own_for_every_question(engine):
+    lexical = engine.retriever.index.lexical
+    questions = [json.loads(line)["question"] for line in EVAL_FILE.open(encoding="utf-8")]
+    questions += ["plans plans plans", "public engagement in the STP footprint", *ODD]
+    for question in questions:
+        tokens = [t for t in query_tokens(question) if t in lexical._model.vocab_dict]
+        ours = lexical.scores(query_tokens(question))
+        theirs = lexical._model.get_scores(tokens) if tokens else 0 * ours
+        assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-6), question
