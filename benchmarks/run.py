@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from corpus import QUESTIONS, make_corpus, questions
 from plot import svg_plot
@@ -119,8 +120,7 @@ if __name__ == "__main__":
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     m = report.manifest
     print(json.dumps({{"seconds": s, "passages": m.passage_count, "vectors": m.vector_count,
-                      "rss_mb": rss, "kind": m.vector_search.kind, "lists": m.vector_search.lists,
-                      "probes": m.vector_search.probes}}))
+                      "rss_mb": rss, "search": m.vector_search.__dict__}}))
 """
 
 WARM = """
@@ -173,7 +173,7 @@ exact = faiss.IndexFlatIP(data.shape[1]); exact.add(data)
 e50, e95 = timed(exact)
 a50, a95 = timed(index)
 recall = recall_at_10(index, data, queries)
-print(json.dumps({{"build": build, "kind": info.kind, "lists": info.lists, "probes": info.probes,
+print(json.dumps({{"build": build, "search": info.__dict__,
                   "exact_p50": e50, "exact_p95": e95, "p50": a50, "p95": a95, "recall": recall,
                   "tuned_recall": info.recall_at_10}}))
 """
@@ -261,6 +261,15 @@ def index_only(n: int, work: Path, source: Path) -> dict[str, float]:
     return child(INDEX_ONLY.format(src=str(source), qs=str(qs), n=n))
 
 
+def describe(search: dict[str, Any]) -> str:
+    """The vector index a manifest records, in a few characters."""
+    if search["kind"] == "hnsw":
+        return f"HNSW{search['links']} ef {search['width']}"
+    if search["kind"] == "ivf":
+        return f"IVF {search['lists']:,}/{search['probes']}"
+    return "exact"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -290,7 +299,7 @@ def main() -> None:
         for size in sizes:
             r = pipeline(size, args.rounds, work)
             largest = Path(str(r["index"]))
-            kind = "exact" if r["kind"] == "flat" else f"IVF {r['lists']:,}/{r['probes']}"
+            kind = describe(r["search"])
             plot["warm answer"].append((int(r["passages"]), r["p50"] * 1000))
             plot["embed query"].append((int(r["passages"]), r["embed_p50"] * 1000))
             rows.append(
@@ -307,7 +316,7 @@ def main() -> None:
             shutil.copy(current / "vectors.npy", source)
             for n in vectors:
                 r = index_only(n, work, source)
-                kind = "exact" if r["kind"] == "flat" else f"IVF {r['lists']:,}/{r['probes']}"
+                kind = describe(r["search"])
                 index_rows.append(
                     f"| {n:,} | {ms(r['exact_p50'])} / {ms(r['exact_p95'])} | {kind} | "
                     f"{r['build']:.1f} s | {ms(r['p50'])} / {ms(r['p95'])} | "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.lexical import query_tokens
+from stpbot.vector_index import SEARCH_K
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,7 +36,6 @@ LEXICAL_WEIGHT = 0.5
 # cosine is discounted, and BM25 is half on the passage alone, half with its context.
 CONTEXT_PENALTY = 0.06
 CONTEXT_LEXICAL_SHARE = 0.5
-DENSE_CANDIDATES = 256
 LEXICAL_CANDIDATES = 64
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
@@ -151,7 +151,7 @@ class Retriever:
         import numpy as np
 
         vector = self.embedder.embed_query(text)
-        n_vec = min(DENSE_CANDIDATES, self.index.vectors.ntotal)
+        n_vec = min(SEARCH_K, self.index.vectors.ntotal)
         _, ids = self.index.vectors.search(vector.reshape(1, -1), n_vec)
         dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
         tokens = query_tokens(text)

@@ -28,6 +28,6 @@ def test_benchmark_script_runs_on_a_tiny_corpus():
     assert header.count("|") == row.count("|") == 13
     assert "| exact |" in row and row.endswith("| 1.000 |")  # a small index is exact
     header, row = table_rows(index_only)
-    # 12,000 vectors are past the exact threshold: an IVF, tuned and measured.
-    assert row.startswith("| 12,000 |") and "| IVF " in row and row.count("ms") == 4
+    # 12,000 vectors are past the exact threshold: a graph, tuned and measured.
+    assert row.startswith("| 12,000 |") and "| HNSW32 ef " in row and row.count("ms") == 4
     assert "done in" in result.stderr

@@ -1,10 +1,18 @@
-"""The vector index is exact while small and a tuned IVF past the threshold."""
+"""The vector index is exact while small and a tuned graph (HNSW) past the threshold."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from stpbot.vector_index import EXACT_UP_TO, build, prepare, recall_at
+from stpbot.vector_index import (
+    EXACT_UP_TO,
+    HNSW_LINKS,
+    TARGET_RECALL,
+    VectorIndexInfo,
+    build,
+    prepare,
+    recall_at,
+)
 
 
 def clustered(count: int, dim: int = 64, topics: int = 300, seed: int = 3) -> np.ndarray:
@@ -27,14 +35,13 @@ def test_small_collections_are_searched_exactly():
     assert ids[:, 0].tolist() == [0, 1, 2, 3, 4]
 
 
-def test_large_collections_get_an_ivf_tuned_for_recall_that_survives_a_round_trip(tmp_path):
+def test_large_collections_get_a_graph_tuned_for_recall_that_survives_a_round_trip(tmp_path):
     import faiss
 
     vectors = clustered(EXACT_UP_TO + 5_000)
     index, info = build(vectors)
-    assert info.kind == "ivf"
-    assert info.lists == min(int(4 * np.sqrt(len(vectors))), len(vectors) // 39)
-    assert 1 <= info.probes < info.lists and info.recall_at_10 >= 0.97
+    assert info.kind == "hnsw" and info.links == HNSW_LINKS
+    assert info.width in range(128, 1025) and info.recall_at_10 >= TARGET_RECALL
 
     path = tmp_path / "vectors.faiss"
     faiss.write_index(index, str(path))
@@ -45,5 +52,21 @@ def test_large_collections_get_an_ivf_tuned_for_recall_that_survives_a_round_tri
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, 10)
+    assert loaded.hnsw.efSearch == info.width
     _, approx = loaded.search(queries, 10)
     assert recall_at(truth, approx) >= 0.95
+
+
+def test_an_ivf_built_before_the_graph_still_searches_with_its_recorded_probes(tmp_path):
+    import faiss
+
+    vectors = clustered(EXACT_UP_TO + 1_000)
+    ivf = faiss.index_factory(vectors.shape[1], "IVF64,Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add(vectors)
+    faiss.write_index(ivf, str(tmp_path / "vectors.faiss"))
+    loaded = faiss.read_index(str(tmp_path / "vectors.faiss"))
+    prepare(loaded, VectorIndexInfo(kind="ivf", lists=64, probes=16, recall_at_10=0.99))
+    assert faiss.extract_index_ivf(loaded).nprobe == 16
+    _, ids = loaded.search(vectors[:3], 1)
+    assert ids[:, 0].tolist() == [0, 1, 2]

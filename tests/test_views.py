@@ -42,7 +42,10 @@ class RecordingEmbedder(Embedder):
         seeds = [int(hashlib.sha256(t.encode()).hexdigest()[:8], 16) for t in texts]
         # Unnormalised, as token sums are: longer texts weigh more in a sum.
         return np.stack(
-            [np.random.default_rng(s).normal(size=8) * len(t) for s, t in zip(seeds, texts)]
+            [
+                np.random.default_rng(s).normal(size=8) * len(t)
+                for s, t in zip(seeds, texts, strict=True)
+            ]
         )
 
     def _encode(self, texts: list[str]) -> np.ndarray:
