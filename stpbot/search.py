@@ -158,11 +158,12 @@ class Retriever:
         own = _unit_max(self.index.lexical.scores(tokens))
         framed = _unit_max(self.index.lexical_context.scores(tokens))
         lexical = (1 - CONTEXT_LEXICAL_SHARE) * own + CONTEXT_LEXICAL_SHARE * framed
-        lexical_rows = np.zeros(0, dtype=dense_rows.dtype)
-        if lexical.size and float(lexical.max()) > 0:
-            n_lex = min(LEXICAL_CANDIDATES, lexical.size)
-            top = np.argpartition(-lexical, n_lex - 1)[:n_lex]
-            lexical_rows = top[lexical[top] > 0]
+        # Only passages holding a query word can be keyword candidates: ranking just
+        # those skips a pass over the whole collection.
+        lexical_rows = np.flatnonzero(lexical)
+        if lexical_rows.size > LEXICAL_CANDIDATES:
+            cut = lexical_rows.size - LEXICAL_CANDIDATES
+            lexical_rows = lexical_rows[np.argpartition(lexical[lexical_rows], cut)[cut:]]
         return _Query(text, vector, lexical, np.union1d(dense_rows, lexical_rows))
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:

@@ -64,7 +64,8 @@ class OnnxRuntime:
         import numpy as np
 
         hidden, mask = self._hidden(texts)
-        summed = np.einsum("btd,bt->bd", hidden, mask.astype(np.float32), optimize=True)
+        # (batch, 1, tokens) @ (batch, tokens, dims): padding weighs zero.
+        summed = np.matmul(mask.astype(np.float32)[:, None, :], hidden)[:, 0]
         return np.asarray(summed, dtype=np.float32)
 
     def encode(self, texts: list[str]) -> np.ndarray:
