@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,23 +56,37 @@ def _reworded(sentence: str, vocabulary: list[str], rng: random.Random) -> str:
     return " ".join(words)
 
 
-def make_corpus(folder: Path, passages: int, seed: int = 7) -> None:
-    """About `passages` passages: documents of 20 paragraphs of 3 recombined sentences."""
+PER_DOCUMENT = 20
+
+
+def synthetic_documents(passages: int, seed: int = 7) -> Iterator[list[list[str]]]:
+    """About `passages` paragraphs, 20 to a document, each of 3 recombined sentences."""
     rng = random.Random(seed)
     pool = sentences()
     vocabulary = sorted({w for s in pool for w in s.split() if len(w) > 4 and w.isalpha()})
-    folder.mkdir(parents=True)
-    per_doc = 20
-    for d in range(max(1, passages // per_doc)):
-        paragraphs = [
-            " ".join(_reworded(s, vocabulary, rng) for s in rng.sample(pool, 3))
-            for _ in range(per_doc)
+    for _ in range(max(1, passages // PER_DOCUMENT)):
+        yield [
+            [_reworded(s, vocabulary, rng) for s in rng.sample(pool, 3)]
+            for _ in range(PER_DOCUMENT)
         ]
-        body = "\n\n".join(paragraphs)
-        (folder / f"doc-{d:05d}.md").write_text(
-            f"---\ntitle: Synthetic briefing {d}\npublisher: Bench {d % 7}\n---\n\n{body}\n",
-            encoding="utf-8",
-        )
+
+
+def document_file(folder: Path, number: int, paragraphs: list[list[str]]) -> Path:
+    """Write one synthetic briefing as Markdown with a title and publisher."""
+    body = "\n\n".join(" ".join(sentences) for sentences in paragraphs)
+    path = folder / f"doc-{number:05d}.md"
+    path.write_text(
+        f"---\ntitle: Synthetic briefing {number}\npublisher: Bench {number % 7}\n---\n\n{body}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def make_corpus(folder: Path, passages: int, seed: int = 7) -> None:
+    """About `passages` passages: documents of 20 paragraphs of 3 recombined sentences."""
+    folder.mkdir(parents=True)
+    for number, paragraphs in enumerate(synthetic_documents(passages, seed)):
+        document_file(folder, number, paragraphs)
 
 
 def views_of(knowledge: Path, count: int) -> list[str]:

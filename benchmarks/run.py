@@ -143,10 +143,10 @@ for _ in range({rounds}):
         t = time.perf_counter(); embedder.embed_query(q); embed.append(time.perf_counter() - t)
 answer.sort(); embed.sort()
 pick = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))]
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the exact copy below
 index = engine.index
 queries = np.stack([embedder.embed_query(q) for q in questions])
 recall = recall_at_10(index.vectors, np.asarray(index.matrix), queries)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"p50": pick(answer, .5), "p95": pick(answer, .95),
                   "embed_p50": pick(embed, .5), "recall": recall, "serve_rss_mb": rss}}))
 """
