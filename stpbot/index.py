@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +32,9 @@ from pydantic import BaseModel, ValidationError
 from stpbot.chunking import Passage
 from stpbot.documents import Source
 from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from stpbot.integrity import digests, record_verified, verify
 from stpbot.lexical import LexicalIndex
+from stpbot.passage_store import PassageStore, write_passages
 from stpbot.vector_index import VectorIndexInfo, build, prepare
 
 if TYPE_CHECKING:
@@ -83,13 +84,6 @@ class Manifest(BaseModel):
     files: dict[str, str]
 
 
-class StoredPassage(BaseModel):
-    """One line of passages.jsonl: a passage and the text that precedes it."""
-
-    passage: Passage
-    context: str
-
-
 @dataclass
 class IndexContents:
     """Everything a build produces, before it is written."""
@@ -113,8 +107,8 @@ class LoadedIndex:
 
     path: Path
     manifest: Manifest
-    passages: list[Passage]
-    contexts: list[str]
+    passages: Sequence[Passage]  # read from disk by row, on first use
+    contexts: Sequence[str]
     sources: dict[str, Source]
     vectors: Any  # faiss.Index, for search
     matrix: np.ndarray  # the same vectors, memory-mapped, for reading rows back
@@ -128,13 +122,13 @@ class LoadedIndex:
         """Rows of `vectors` that belong to passage number `passage`."""
         return int(self.starts[passage]), int(self.starts[passage + 1])
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    def document_rows(self) -> dict[str, range]:
+        """The passage rows of each document (a build stores them document by document)."""
+        rows, start = {}, 0
+        for entry in self.manifest.documents:
+            rows[entry.source.id] = range(start, start + entry.passages)
+            start += entry.passages
+        return rows
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -176,20 +170,12 @@ def _write_files(folder: Path, contents: IndexContents) -> tuple[dict[str, str],
     np.save(folder / "vectors.npy", contents.vectors, allow_pickle=False)
     np.save(folder / "vector_owner.npy", contents.owner.astype(np.int32), allow_pickle=False)
     np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
-    with (folder / "passages.jsonl").open("w", encoding="utf-8") as fh:
-        for passage, context in zip(contents.passages, contents.contexts, strict=True):
-            record = StoredPassage(passage=passage, context=context)
-            fh.write(record.model_dump_json() + "\n")
+    write_passages(folder / "passages.jsonl", contents.passages, contents.contexts)
     texts = [p.text for p in contents.passages]
     LexicalIndex.build(texts).save(folder / "bm25")
     with_context = [f"{c} {t}".strip() for t, c in zip(texts, contents.contexts, strict=True)]
     LexicalIndex.build(with_context).save(folder / "bm25_context")
-    files = {
-        path.relative_to(folder).as_posix(): _sha256(path)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-    return files, search
+    return digests(folder), search
 
 
 def publish(index_dir: Path, contents: IndexContents) -> Manifest:
@@ -221,6 +207,8 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
         )
         (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         _fsync_tree(staging)
+        # Just hashed while writing: the first load need not hash them again.
+        record_verified(staging, sorted(files))
         final = versions / version
         staging.rename(final)
         _fsync_dir(versions)
@@ -308,10 +296,7 @@ def _verify(folder: Path, manifest: Manifest) -> None:
         raise IndexMismatchError(
             f"index format {manifest.format_version} is not {FORMAT_VERSION}; {REBUILD_HINT}"
         )
-    for name, expected in manifest.files.items():
-        path = folder / name
-        if not path.is_file() or _sha256(path) != expected:
-            raise IndexCorruptError(f"index file {name} is damaged or missing; {REBUILD_HINT}")
+    verify(folder, manifest.files, REBUILD_HINT)
 
 
 def load_index(
@@ -334,15 +319,15 @@ def load_index(
         )
     _verify(folder, manifest)
     try:
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        # Memory-mapped vectors: a cold start reads the graph, not every vector.
+        vectors = faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
         prepare(vectors, manifest.vector_search)
         # A plain view of the mapping: numpy's memmap subclass costs microseconds a slice.
         matrix = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
         matrix = matrix.view(np.ndarray)
         owner = np.load(folder / "vector_owner.npy", allow_pickle=False)
         role = np.load(folder / "vector_role.npy", allow_pickle=False)
-        with (folder / "passages.jsonl").open(encoding="utf-8") as fh:
-            stored = [StoredPassage.model_validate_json(line) for line in fh]
+        stored = PassageStore(folder / "passages.jsonl")
         lexical = LexicalIndex.load(folder / "bm25", len(stored))
         lexical_context = LexicalIndex.load(folder / "bm25_context", len(stored))
     except (OSError, RuntimeError, ValueError, json.JSONDecodeError) as exc:
@@ -352,15 +337,15 @@ def load_index(
     counts_ok = (
         vectors.ntotal == manifest.vector_count == len(owner) == len(role) == len(matrix)
         and vectors.d == manifest.dimension == matrix.shape[1]
-        and len(stored) == manifest.passage_count
+        and len(stored) == manifest.passage_count == sum(d.passages for d in manifest.documents)
     )
     if not counts_ok:
         raise IndexCorruptError(f"index in {folder} is inconsistent; {REBUILD_HINT}")
     return LoadedIndex(
         path=folder,
         manifest=manifest,
-        passages=[s.passage for s in stored],
-        contexts=[s.context for s in stored],
+        passages=stored.passages,
+        contexts=stored.contexts,
         sources={d.source.id: d.source for d in manifest.documents},
         vectors=vectors,
         matrix=matrix,

@@ -126,3 +126,28 @@ def test_no_pickle_in_the_index(built):
         np.load(path, allow_pickle=False)  # raises on object (pickled) arrays
     # The manifest is plain JSON a person can read.
     assert json.loads((folder / "manifest.json").read_text())["format_version"] == 2
+
+
+def test_a_same_size_change_to_a_verified_file_is_still_caught(workspace):
+    _, index = workspace
+    load_index(index, "all-MiniLM-L6-v2", "onnx-int8")  # verified, and the check recorded
+    target = current_version(index) / "vector_role.npy"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match=r"vector_role\.npy is damaged"):
+        load_index(index, "all-MiniLM-L6-v2", "onnx-int8")
+
+
+def test_a_touched_but_intact_file_is_hashed_once_then_trusted(workspace):
+    import os
+
+    _, index = workspace
+    folder = current_version(index)
+    record = folder / ".verified.json"
+    assert record.is_file()  # written by the build, which had just hashed every file
+    passages = folder / "passages.jsonl"
+    os.utime(passages, ns=(1_000_000_000, 1_000_000_000))  # as a copy that drops times would
+    assert json.loads(record.read_text())["passages.jsonl"][1] != 1_000_000_000
+    load_index(index, "all-MiniLM-L6-v2", "onnx-int8")
+    assert json.loads(record.read_text())["passages.jsonl"] == [passages.stat().st_size, 10**9]
