@@ -264,8 +264,9 @@ class ChatBot:
 
     def _sample_question(self, doc_id: str, title: str) -> str:
         """A question the new report answers: what it says about its first section."""
-        passages = [p for p in self.host.engine.index.passages if p.doc_id == doc_id]
-        heading = next((p.heading for p in passages if p.heading), None)
+        index = self.host.engine.index
+        rows = index.document_rows().get(doc_id, range(0))
+        heading = next((h for h in (index.passages[r].heading for r in rows) if h), None)
         if heading:
             return f"What does “{title}” say about {heading.rstrip('?:.').lower()}?"
         return f"What does “{title}” say?"

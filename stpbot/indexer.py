@@ -169,9 +169,7 @@ def build_index(
             knowledge_dir, state, previous.manifest if previous else None, limits
         )
         old = {d.source.path: d for d in previous.manifest.documents} if previous else {}
-        old_rows: dict[str, list[int]] = {}
-        for row, passage in enumerate(previous.passages if previous else []):
-            old_rows.setdefault(passage.doc_id, []).append(row)
+        old_rows = previous.document_rows() if previous else {}
         report_lists: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
 
         passages: list[Passage] = []
@@ -198,7 +196,7 @@ def build_index(
                 continue
             seen[doc_id] = rel
             if document is None and prior is not None and previous is not None:
-                doc_rows = old_rows.get(doc_id, [])
+                doc_rows = old_rows.get(doc_id, range(0))
                 doc_passages = [previous.passages[i] for i in doc_rows]
                 doc_contexts = [previous.contexts[i] for i in doc_rows]
                 spans = [previous.vector_range(i) for i in doc_rows]

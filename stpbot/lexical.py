@@ -70,7 +70,8 @@ class LexicalIndex:
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         import bm25s
 
-        model = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        # Memory-mapped: a large index pages in the postings a question touches, not all.
+        model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
         return cls(model, size)
 
     def scores(self, query: list[str]) -> np.ndarray:

@@ -1,0 +1,55 @@
+"""Passages are read back from disk by row, and a damaged row is a clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from stpbot.chunking import Passage
+from stpbot.errors import IndexCorruptError
+from stpbot.passage_store import PassageStore, write_passages
+
+
+def passage(number: int) -> Passage:
+    text = f"Passage number {number} says “something” — over two lines?\nYes."
+    return Passage(
+        id=f"doc#p{number}",
+        doc_id="doc",
+        text=text,
+        start=0,
+        end=len(text),
+        paragraph=number,
+        heading=None,
+        sentences=((0, len(text)),),
+    )
+
+
+def test_rows_come_back_as_written_in_any_order(tmp_path):
+    path = tmp_path / "passages.jsonl"
+    passages = [passage(i) for i in range(1, 301)]
+    contexts = ["", *(p.text for p in passages[:-1])]
+    write_passages(path, passages, contexts)
+    store = PassageStore(path)
+    assert len(store) == len(store.passages) == 300
+    assert store.passages[250] == passages[250] and store.contexts[250] == passages[249].text
+    assert store.passages[-1] == passages[-1]
+    assert store.passages[3:6] == passages[3:6]
+    assert list(store.contexts) == contexts
+    with pytest.raises(IndexError):
+        store.passages[300]
+
+
+def test_an_empty_store_has_no_rows(tmp_path):
+    path = tmp_path / "passages.jsonl"
+    write_passages(path, [], [])
+    assert len(PassageStore(path)) == 0 and list(PassageStore(path).passages) == []
+
+
+def test_a_damaged_row_is_an_index_error_naming_the_fix(tmp_path):
+    path = tmp_path / "passages.jsonl"
+    write_passages(path, [passage(1), passage(2)], ["", ""])
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text(lines[0] + "{not json\n", encoding="utf-8")
+    store = PassageStore(path)
+    assert store.passages[0] == passage(1)
+    with pytest.raises(IndexCorruptError, match=r"passage 1 in .*unreadable.*stpbot index --full"):
+        store.passages[1]
