@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
 import pytest
 
 from stpbot.errors import QuestionError
 from stpbot.evaluation import DEPTH, Report, load_questions, score
+from stpbot.search import top_positive
 from tests.conftest import EVAL_FILE
 
 # Phrases that only page furniture uses; no quote may ever contain them.
@@ -105,3 +107,19 @@ def test_comparison_gives_one_quote_per_organisation(engine):
     assert len(orgs) >= 2
     assert len(orgs) == len(set(orgs))
     assert comparison.rows[0].score >= comparison.rows[-1].score
+
+
+@pytest.mark.parametrize("size", [0, 10, 500, 20_000, 200_003])
+@pytest.mark.parametrize("zeros", [0.0, 0.75, 0.9999])
+def test_top_positive_finds_the_same_passages_as_a_full_sort(size, zeros):
+    rng = np.random.default_rng(size)
+    scores = rng.random(size).astype(np.float32)
+    scores[rng.random(size) < zeros] = 0
+    scores[rng.random(size) < 0.01] = 0.5  # ties
+    found = top_positive(scores, 64)
+    positive = np.flatnonzero(scores > 0)
+    assert len(found) == min(64, positive.size) == len(set(found.tolist()))
+    assert (scores[found] > 0).all()
+    if positive.size:
+        best = np.sort(scores[positive])[::-1][: len(found)]
+        assert np.array_equal(np.sort(scores[found])[::-1], best)
