@@ -238,6 +238,12 @@ def pipeline(size: int, rounds: int, work: Path) -> dict[str, float]:
         WARM.format(k=str(knowledge), i=str(index), q=questions(), rounds=rounds, cache=str(cache))
     )
     progress(f"pipeline {size:,}: cold start…")
+    cold, size_bytes = cold_start(knowledge, index, cache)
+    return {**built, **warm, "cold": cold, "bytes": size_bytes, "index": str(index)}
+
+
+def cold_start(knowledge: Path, index: Path, cache: Path) -> tuple[float, int]:
+    """Median seconds of three fresh `stpbot ask` processes, and the live index's bytes."""
     env = {
         "STPBOT_KNOWLEDGE_DIR": str(knowledge),
         "STPBOT_INDEX_DIR": str(index),
@@ -245,7 +251,7 @@ def pipeline(size: int, rounds: int, work: Path) -> dict[str, float]:
     }
     colds = sorted(stpbot("ask", QUESTIONS[i], "--json", **env)[0] for i in range(3))
     current = index / "versions" / (index / "current").read_text().strip()
-    return {**built, **warm, "cold": colds[1], "bytes": folder_bytes(current), "index": str(index)}
+    return colds[1], folder_bytes(current)
 
 
 def index_only(n: int, work: Path, source: Path) -> dict[str, float]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from stpbot.chunking import Passage
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +26,22 @@ os.environ.setdefault("STPBOT_MODEL_CACHE", str(MODEL_CACHE))
 STATE = Path(tempfile.mkdtemp(prefix="stpbot-test-state-"))
 KNOWLEDGE = REPO / "knowledge"
 EVAL_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
+
+
+def make_passage(
+    text: str, *sentences: tuple[int, int], number: int = 0, doc_id: str = "doc"
+) -> Passage:
+    """A passage of `text` as the chunker would make it (one sentence unless given)."""
+    return Passage(
+        id=f"{doc_id}#p{number}",
+        doc_id=doc_id,
+        text=text,
+        start=0,
+        end=len(text),
+        paragraph=number,
+        heading=None,
+        sentences=sentences or ((0, len(text)),),
+    )
 
 
 def cli_environment(*strip: str, **overrides: str) -> dict[str, str]:

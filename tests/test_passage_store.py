@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import make_passage
 
 from stpbot.chunking import Passage
 from stpbot.errors import IndexCorruptError
@@ -11,16 +12,7 @@ from stpbot.passage_store import PassageStore, write_passages
 
 def passage(number: int) -> Passage:
     text = f"Passage number {number} says “something” — over two lines?\nYes."
-    return Passage(
-        id=f"doc#p{number}",
-        doc_id="doc",
-        text=text,
-        start=0,
-        end=len(text),
-        paragraph=number,
-        heading=None,
-        sentences=((0, len(text)),),
-    )
+    return make_passage(text, number=number)
 
 
 def test_rows_come_back_as_written_in_any_order(tmp_path):

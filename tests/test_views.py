@@ -6,9 +6,8 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import MODEL_CACHE
+from conftest import MODEL_CACHE, make_passage
 
-from stpbot.chunking import Passage
 from stpbot.embedding import open_embedder
 from stpbot.embedding.base import BATCH_CHARACTERS, Embedder, _batches
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
@@ -53,28 +52,15 @@ class RecordingEmbedder(Embedder):
         return sums / np.linalg.norm(sums, axis=1, keepdims=True)
 
 
-def passage(text: str, *sentences: tuple[int, int], number: int = 0) -> Passage:
-    return Passage(
-        id=f"doc#{number}",
-        doc_id="doc",
-        text=text,
-        start=0,
-        end=len(text),
-        paragraph=number,
-        heading=None,
-        sentences=sentences or ((0, len(text)),),
-    )
-
-
-FIRST = passage("The board met in private.", number=1)
-SECOND = passage("It published nothing. Patients were not told.", (0, 21), (22, 45), number=2)
+FIRST = make_passage("The board met in private.", number=1)
+SECOND = make_passage("It published nothing. Patients were not told.", (0, 21), (22, 45), number=2)
 
 
 def test_context_views_are_sums_of_the_two_passages_and_nothing_is_embedded_twice():
     embedder = RecordingEmbedder()
     plan = ViewPlan(summed=True)
     one = plan.add([FIRST, SECOND])
-    two = plan.add([passage("Patients were not told.", number=3)])  # a sentence again
+    two = plan.add([make_passage("Patients were not told.", number=3)])  # a sentence again
     vectors = plan.embed(embedder)
 
     assert sorted(embedder.seen) == sorted(set(embedder.seen))
