@@ -6,6 +6,8 @@ live index, so a rebuild only embeds what changed.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from stpbot.index import (
     publish,
     read_manifest,
 )
-from stpbot.ingest import Limits, checksum, discover, supported
+from stpbot.ingest import Limits, checksum, discover, sidecar, supported
 from stpbot.views import ViewPlan, preceding
 
 if TYPE_CHECKING:
@@ -33,6 +35,13 @@ if TYPE_CHECKING:
 
     from stpbot.documents import Document
     from stpbot.embedding import Embedder
+
+
+# Checksums of the knowledge files by size and mtime, kept beside the index.
+STATE_CACHE = ".knowledge-state.json"
+# Files modified this recently are hashed every time (their mtime may not yet tell
+# a second write from the first).
+RACY_NS = 3_000_000_000
 
 
 class BuildProgress(Protocol):
@@ -73,12 +82,57 @@ class BuildReport:
         return "; ".join(parts)
 
 
-def knowledge_state(knowledge_dir: Path) -> dict[str, str]:
-    """Checksum of every candidate file (with its sidecar) under the knowledge folder."""
-    return {
-        path.relative_to(knowledge_dir).as_posix(): checksum(path)
-        for path in discover(knowledge_dir)
-    }
+def _stat_key(path: Path, siblings: set[str]) -> list[int]:
+    """Size and mtime of a file and of its sidecar: what changes when either is written."""
+    meta = sidecar(path, siblings)
+    key = [(st := path.stat()).st_size, st.st_mtime_ns]
+    if meta is not None:
+        key += [(ms := meta.stat()).st_size, ms.st_mtime_ns]
+    return key
+
+
+def _read_json(path: Path) -> dict[str, list[object]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str, str]:
+    """Checksum of every candidate file (with its sidecar) under the knowledge folder.
+
+    With `cache`, a file whose size and mtime (and its sidecar's) match the last
+    call's keeps the checksum recorded then rather than being read again: a
+    cold `stpbot ask` over 31,000 files spent seconds hashing them. Files written
+    in the last few seconds are not recorded, so a second write within the
+    clock's resolution is never missed.
+    """
+    known = _read_json(cache) if cache is not None else {}
+    state: dict[str, str] = {}
+    record: dict[str, list[object]] = {}
+    recent = time.time_ns() - RACY_NS
+    folders: dict[Path, set[str]] = {}
+    for path in discover(knowledge_dir):
+        rel = path.relative_to(knowledge_dir).as_posix()
+        if path.parent not in folders:
+            folders[path.parent] = {p.name for p in path.parent.iterdir()}
+        key = _stat_key(path, folders[path.parent])
+        entry = known.get(rel)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
+            state[rel] = str(entry[1])
+        else:
+            state[rel] = checksum(path)
+        if max(key[1::2]) < recent:
+            record[rel] = [key, state[rel]]
+    if cache is not None and record != known:
+        temporary = cache.with_name(f"{cache.name}.{os.getpid()}")
+        try:  # best effort: a read-only index folder simply hashes every time
+            temporary.write_text(json.dumps(record), encoding="utf-8")
+            temporary.replace(cache)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+    return state
 
 
 def _built_state(manifest: Manifest) -> dict[str, str]:
@@ -98,7 +152,7 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> 
         or manifest.model != model
         or manifest.backend != backend
         or manifest.chunker != CHUNKER_VERSION
-        or _built_state(manifest) != knowledge_state(knowledge_dir)
+        or _built_state(manifest) != knowledge_state(knowledge_dir, index_dir / STATE_CACHE)
     )
 
 
@@ -160,7 +214,7 @@ def build_index(
     if not knowledge_dir.is_dir():
         raise StpbotError(f"knowledge folder {knowledge_dir} does not exist")
     with build_lock(index_dir):
-        state = knowledge_state(knowledge_dir)
+        state = knowledge_state(knowledge_dir, index_dir / STATE_CACHE)
         previous = None if full else _reusable(index_dir, embedder.name, embedder.backend)
         if previous is not None and _built_state(previous.manifest) == state:
             unchanged = [d.source.id for d in previous.manifest.documents]

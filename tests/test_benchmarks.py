@@ -31,3 +31,20 @@ def test_benchmark_script_runs_on_a_tiny_corpus():
     # 12,000 vectors are past the exact threshold: a graph, tuned and measured.
     assert row.startswith("| 12,000 |") and "| HNSW32 ef " in row and row.count("ms") == 4
     assert "done in" in result.stderr
+
+
+def test_the_million_passage_script_runs_small():
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT.parent / "scale.py"), "--passages", "2000", "--rounds", "1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    header, row = table_rows(result.stdout)
+    assert header.count("|") == row.count("|") == 13
+    passages = int(row.split("|")[1].replace(",", ""))
+    assert 1_500 <= passages <= 2_500 and "| HNSW32 ef " in row
+    # Every paragraph's sentences came from the generator, none from pysbd.
+    assert "(0 paragraphs left to pysbd)" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -140,8 +141,6 @@ def test_a_same_size_change_to_a_verified_file_is_still_caught(workspace):
 
 
 def test_a_touched_but_intact_file_is_hashed_once_then_trusted(workspace):
-    import os
-
     _, index = workspace
     folder = current_version(index)
     record = folder / ".verified.json"
@@ -151,3 +150,26 @@ def test_a_touched_but_intact_file_is_hashed_once_then_trusted(workspace):
     assert json.loads(record.read_text())["passages.jsonl"][1] != 1_000_000_000
     load_index(index, "all-MiniLM-L6-v2", "onnx-int8")
     assert json.loads(record.read_text())["passages.jsonl"] == [passages.stat().st_size, 10**9]
+
+
+def test_knowledge_checksums_are_reused_while_files_are_unchanged_and_edits_still_count(workspace):
+    from stpbot.indexer import STATE_CACHE, knowledge_state
+
+    knowledge, index = workspace
+    for path in knowledge.rglob("*"):
+        os.utime(path, ns=(10**18, 10**18))  # written long ago (2001)
+    cache = index / STATE_CACHE
+    first = knowledge_state(knowledge, cache)
+    recorded = json.loads(cache.read_text())
+    assert set(recorded) == set(first)  # the bundled files are old enough to record
+    # A recorded checksum stands in for reading the file while its size and mtime hold.
+    name = sorted(recorded)[0]
+    recorded[name][1] = "0" * 64
+    cache.write_text(json.dumps(recorded))
+    assert knowledge_state(knowledge, cache)[name] == "0" * 64
+    # Any write changes the mtime, so an edit of the same size is hashed and seen.
+    path = knowledge / name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("the", "THE", 1), encoding="utf-8")
+    assert knowledge_state(knowledge, cache)[name] not in {"0" * 64, first[name]}
+    assert is_stale(index, knowledge, "all-MiniLM-L6-v2", "onnx-int8")

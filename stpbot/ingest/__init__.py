@@ -60,11 +60,14 @@ def discover(root: Path) -> Iterator[Path]:
         yield path
 
 
-def sidecar(path: Path) -> Path | None:
-    """`report.meta.yaml` (or `report.pdf.meta.yaml`) beside `report.pdf`, if present."""
+def sidecar(path: Path, siblings: set[str] | None = None) -> Path | None:
+    """`report.meta.yaml` (or `report.pdf.meta.yaml`) beside `report.pdf`, if present.
+
+    `siblings`, the names in the file's folder, saves a stat per candidate name.
+    """
     for suffix in _SIDECAR_SUFFIXES:
         for candidate in (path.with_suffix(suffix), path.with_name(path.name + suffix)):
-            if candidate.is_file():
+            if candidate.name in siblings if siblings is not None else candidate.is_file():
                 return candidate
     return None
 
