@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -130,5 +131,23 @@ def prefork_server(load: Callable[[], WSGIApplication], host: str, port: int, wo
             except StpbotError as exc:
                 # gunicorn prints this one line and stops, instead of a traceback per retry.
                 raise AppImportError(f"Error: {exc}") from exc
+
+        def run(self) -> None:
+            import signal
+
+            from gunicorn.arbiter import Arbiter
+            from gunicorn.errors import HaltServer
+
+            arbiter = Arbiter(self)
+            try:
+                arbiter.run()
+            except HaltServer as exc:
+                # When two workers fail to load at once, gunicorn's own shutdown raises
+                # this again, past its handler: the workers' one-line error is enough.
+                arbiter.kill_workers(signal.SIGKILL)
+                raise SystemExit(exc.exit_status) from None
+            except RuntimeError as exc:  # as gunicorn's own run() does
+                print(f"Error: {exc}", file=sys.stderr)
+                raise SystemExit(1) from None
 
     return Prefork()
