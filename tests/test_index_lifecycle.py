@@ -153,6 +153,9 @@ def test_watch_rebuilds_when_a_report_arrives(workspace):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell without job control starts background jobs with Ctrl-C ignored, and
+        # children inherit that; the watcher must get Ctrl-C as a terminal would send it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         line = ""
