@@ -145,10 +145,10 @@ def _names(source: Source) -> tuple[str, ...]:
     return tuple(p for p in padded if len(p.replace(" ", "")) >= 4)
 
 
-def targets(question: str, source: Source) -> bool:
-    """Whether the question names this document's publisher, author or title."""
-    q = _padded(question)
-    return any(name in q for name in _names(source))
+def _named_in(padded_question: str, source: Source) -> bool:
+    """Whether the question (as `_padded` gives it) names this document's publisher,
+    author or title."""
+    return any(name in padded_question for name in _names(source))
 
 
 class Retriever:
@@ -311,9 +311,7 @@ class Retriever:
         named = f"{previous} {query}" if previous else query
         sources = {h.passage.doc_id: h.source for h in pool}
         padded = _padded(named)
-        targeted = {
-            doc_id for doc_id, source in sources.items() if any(n in padded for n in _names(source))
-        }
+        targeted = {doc_id for doc_id, source in sources.items() if _named_in(padded, source)}
         chosen: list[Hit] = []
         for hit in pool:
             if len(chosen) >= min(k, TOP):
