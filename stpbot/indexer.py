@@ -6,8 +6,6 @@ live index, so a rebuild only embeds what changed.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from stpbot.index import (
     read_manifest,
 )
 from stpbot.ingest import Limits, checksum, discover, sidecar, supported
+from stpbot.integrity import read_record, write_record
 from stpbot.views import ViewPlan, preceding
 
 if TYPE_CHECKING:
@@ -91,14 +90,6 @@ def _stat_key(path: Path, siblings: set[str]) -> list[int]:
     return key
 
 
-def _read_json(path: Path) -> dict[str, list[object]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str, str]:
     """Checksum of every candidate file (with its sidecar) under the knowledge folder.
 
@@ -108,7 +99,7 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
     in the last few seconds are not recorded, so a second write within the
     clock's resolution is never missed.
     """
-    known = _read_json(cache) if cache is not None else {}
+    known = read_record(cache) if cache is not None else {}
     state: dict[str, str] = {}
     record: dict[str, list[object]] = {}
     recent = time.time_ns() - RACY_NS
@@ -126,12 +117,7 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
         if max(key[1::2]) < recent:
             record[rel] = [key, state[rel]]
     if cache is not None and record != known:
-        temporary = cache.with_name(f"{cache.name}.{os.getpid()}")
-        try:  # best effort: a read-only index folder simply hashes every time
-            temporary.write_text(json.dumps(record), encoding="utf-8")
-            temporary.replace(cache)
-        except OSError:
-            temporary.unlink(missing_ok=True)
+        write_record(cache, record)
     return state
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from stpbot.errors import IndexCorruptError
 
@@ -44,36 +45,43 @@ def _stats(folder: Path, names: list[str]) -> dict[str, list[int]] | None:
         return None
 
 
-def record_verified(folder: Path, names: list[str]) -> None:
-    """Remember that these files match the manifest as they stand now (best effort:
-    a read-only index is simply hashed on every load)."""
-    stats = _stats(folder, names)
-    if stats is None:
-        return
-    temporary = folder / f"{RECORD}.{os.getpid()}"
+def read_record(path: Path) -> dict[str, Any]:
+    """A JSON object written by `write_record`, or {} when it is missing or unreadable."""
     try:
-        temporary.write_text(json.dumps(stats), encoding="utf-8")
-        temporary.replace(folder / RECORD)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_record(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` with `data` as JSON, atomically; best effort, since a read-only
+    folder only means the work it would save is done again next time."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(path)
     except OSError:
         temporary.unlink(missing_ok=True)
 
 
-def _recorded(folder: Path) -> dict[str, list[int]] | None:
-    try:
-        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def record_verified(folder: Path, names: list[str]) -> None:
+    """Remember that these files match the manifest as they stand now."""
+    stats = _stats(folder, names)
+    if stats is not None:
+        write_record(folder / RECORD, stats)
 
 
 def verify(folder: Path, files: dict[str, str], hint: str) -> None:
     """Raise `IndexCorruptError` unless every file matches its recorded hash."""
     names = sorted(files)
+    # Taken before hashing: a file written meanwhile must not be recorded as checked.
     current = _stats(folder, names)
-    if current is not None and current == _recorded(folder):
+    if current is not None and current == read_record(folder / RECORD):
         return
     for name in names:
         path = folder / name
         if not path.is_file() or sha256(path) != files[name]:
             raise IndexCorruptError(f"index file {name} is damaged or missing; {hint}")
-    record_verified(folder, names)
+    if current is not None:
+        write_record(folder / RECORD, current)
