@@ -72,31 +72,26 @@ class TorchEmbedder(Embedder):
     def mean_pooled(self) -> bool:
         return pooling_mode(self._model) == "mean"
 
+    def _run(self, texts: list[str], **options: Any) -> Any:
+        """sentence-transformers' encode, one caller at a time, quietly, as numpy."""
+        model = self._model
+        with self._lock:
+            return model.encode(
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+                **options,
+            )
+
     def _sums(self, texts: list[str]) -> np.ndarray:
         import numpy as np
 
-        model = self._model
-        with self._lock:
-            # Token states come back without their padding, one array per text.
-            states = model.encode(
-                texts,
-                batch_size=self.batch_size,
-                output_value="token_embeddings",
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        # Token states come back without their padding, one array per text.
+        states = self._run(texts, output_value="token_embeddings")
         return np.stack([np.asarray(s, dtype=np.float32).sum(axis=0) for s in states])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         import numpy as np
 
-        model = self._model
-        with self._lock:
-            vectors = model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(self._run(texts, normalize_embeddings=True), dtype=np.float32)
