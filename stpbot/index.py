@@ -6,7 +6,8 @@ Layout::
     index/versions/<id>/          manifest.json, vectors.faiss (search),
                                   vectors.npy (read back by row, memory-mapped),
                                   vector_owner.npy, vector_role.npy,
-                                  passages.jsonl (read by row), bm25/, bm25_context/,
+                                  passages.jsonl (read by row) and the starts of
+                                  its lines, bm25/, bm25_context/,
                                   .verified.json (see integrity.py)
     index/models/                 ONNX exports of the embedding model
 

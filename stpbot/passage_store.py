@@ -1,9 +1,10 @@
 """An index version's passages, one JSON line each, read back by row when needed.
 
 Parsing every line at start-up took about 2 s per 100,000 passages, and a question
-needs a few dozen. So the file is memory-mapped, the start of each line is found
-once (a scan for newlines, about 0.1 s per 100 MB), and a row is parsed when it is
-first asked for.
+needs a few dozen. So the file is memory-mapped, and a row is parsed when it is
+first asked for. Where each line starts is written beside it at build time
+(`passages.starts.npy`); a scan for newlines took 0.6 s at a million passages, and
+is still how an index built before that file is read.
 """
 
 from __future__ import annotations
@@ -34,10 +35,21 @@ class StoredPassage(BaseModel):
     context: str
 
 
+def starts_file(path: Path) -> Path:
+    """Where the line starts of `path` (passages.jsonl) are kept."""
+    return path.with_name(path.name.removesuffix(".jsonl") + ".starts.npy")
+
+
 def write_passages(path: Path, passages: Sequence[Passage], contexts: Sequence[str]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
+    """Write the rows, and where each starts."""
+    import numpy as np
+
+    starts = [0]
+    with path.open("wb") as fh:
         for passage, context in zip(passages, contexts, strict=True):
-            fh.write(StoredPassage(passage=passage, context=context).model_dump_json() + "\n")
+            line = StoredPassage(passage=passage, context=context).model_dump_json() + "\n"
+            starts.append(starts[-1] + fh.write(line.encode("utf-8")))
+    np.save(starts_file(path), np.array(starts, dtype=np.int64), allow_pickle=False)
 
 
 def _line_starts(data: mmap.mmap | bytes) -> np.ndarray:
@@ -52,6 +64,25 @@ def _line_starts(data: mmap.mmap | bytes) -> np.ndarray:
     return np.concatenate([[0], found + 1]).astype(np.int64)
 
 
+def _stored_starts(path: Path, size: int) -> np.ndarray | None:
+    """The line starts written at build time, if there and fitting a file of `size` bytes."""
+    import numpy as np
+
+    try:
+        starts: np.ndarray = np.load(starts_file(path), allow_pickle=False)
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        raise IndexCorruptError(
+            f"{starts_file(path)} is unreadable ({exc}); run `stpbot index --full`"
+        ) from exc
+    if starts.ndim != 1 or not starts.size or starts[0] != 0 or starts[-1] != size:
+        raise IndexCorruptError(
+            f"{starts_file(path)} does not fit {path.name}; run `stpbot index --full`"
+        )
+    return starts
+
+
 class PassageStore:
     """Rows of passages.jsonl, parsed on first use (and kept, up to a few thousand)."""
 
@@ -61,7 +92,8 @@ class PassageStore:
             self._data: mmap.mmap | bytes = (
                 mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
             )
-        self._starts = _line_starts(self._data)
+        stored = _stored_starts(path, len(self._data))
+        self._starts = stored if stored is not None else _line_starts(self._data)
         self.path = path
         self._record = lru_cache(maxsize=8192)(self._parse)
 

@@ -7,7 +7,7 @@ from conftest import make_passage
 
 from stpbot.chunking import Passage
 from stpbot.errors import IndexCorruptError
-from stpbot.passage_store import PassageStore, write_passages
+from stpbot.passage_store import PassageStore, starts_file, write_passages
 
 
 def passage(number: int) -> Passage:
@@ -36,9 +36,33 @@ def test_an_empty_store_has_no_rows(tmp_path):
     assert len(PassageStore(path)) == 0 and list(PassageStore(path).passages) == []
 
 
+@pytest.mark.parametrize("starts", ["stored", "scanned"])
+def test_rows_are_found_from_stored_starts_or_by_a_scan(tmp_path, starts):
+    path = tmp_path / "passages.jsonl"
+    passages = [passage(i) for i in range(1, 40)]
+    write_passages(path, passages, [p.text for p in passages])
+    if starts == "scanned":  # as an index built before the starts were stored
+        starts_file(path).unlink()
+    store = PassageStore(path)
+    assert len(store) == 39 and list(store.passages) == passages
+
+
+def test_starts_that_do_not_fit_the_passages_are_an_index_error(tmp_path):
+    path = tmp_path / "passages.jsonl"
+    write_passages(path, [passage(1), passage(2)], ["", ""])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n")
+    with pytest.raises(IndexCorruptError, match=r"passages.starts.npy does not fit.*--full"):
+        PassageStore(path)
+    starts_file(path).write_bytes(b"not numpy")
+    with pytest.raises(IndexCorruptError, match=r"passages.starts.npy is unreadable.*--full"):
+        PassageStore(path)
+
+
 def test_a_damaged_row_is_an_index_error_naming_the_fix(tmp_path):
     path = tmp_path / "passages.jsonl"
     write_passages(path, [passage(1), passage(2)], ["", ""])
+    starts_file(path).unlink()
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text(lines[0] + "{not json\n", encoding="utf-8")
     store = PassageStore(path)
