@@ -6,6 +6,7 @@ live index, so a rebuild only embeds what changed.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from stpbot.index import (
     publish,
     read_manifest,
 )
-from stpbot.ingest import Limits, checksum, discover, sidecar, supported
+from stpbot.ingest import Candidate, Limits, candidates, checksum, supported
 from stpbot.integrity import read_record, write_record
 from stpbot.views import ViewPlan, preceding
 
@@ -81,12 +82,12 @@ class BuildReport:
         return "; ".join(parts)
 
 
-def _stat_key(path: Path, siblings: set[str]) -> list[int]:
+def _stat_key(found: Candidate) -> list[int]:
     """Size and mtime of a file and of its sidecar: what changes when either is written."""
-    meta = sidecar(path, siblings)
-    key = [(st := path.stat()).st_size, st.st_mtime_ns]
-    if meta is not None:
-        key += [(ms := meta.stat()).st_size, ms.st_mtime_ns]
+    # Plain strings, as `candidates` gives them: no Path made per file.
+    key = [(st := os.stat(found.path)).st_size, st.st_mtime_ns]  # noqa: PTH116
+    if found.sidecar is not None:
+        key += [(ms := os.stat(found.sidecar)).st_size, ms.st_mtime_ns]  # noqa: PTH116
     return key
 
 
@@ -103,17 +104,14 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
     state: dict[str, str] = {}
     record: dict[str, list[object]] = {}
     recent = time.time_ns() - RACY_NS
-    folders: dict[Path, set[str]] = {}
-    for path in discover(knowledge_dir):
-        rel = path.relative_to(knowledge_dir).as_posix()
-        if path.parent not in folders:
-            folders[path.parent] = {p.name for p in path.parent.iterdir()}
-        key = _stat_key(path, folders[path.parent])
+    for found in candidates(knowledge_dir):
+        rel = found.rel
+        key = _stat_key(found)
         entry = known.get(rel)
         if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
             state[rel] = str(entry[1])
         else:
-            state[rel] = checksum(path)
+            state[rel] = checksum(Path(found.path))
         if max(key[1::2]) < recent:
             record[rel] = [key, state[rel]]
     if cache is not None and record != known:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stpbot.errors import DocumentError
-from stpbot.ingest import discover, load_document
+from stpbot.ingest import candidates, discover, load_document
 from stpbot.ingest.boilerplate import strip_boilerplate
 from tests.conftest import KNOWLEDGE
 
@@ -123,3 +123,37 @@ def test_bundled_briefings_load_with_their_metadata():
     text = " ".join(b.text for b in navca.blocks)
     assert "Bridget Evans" not in text  # reader comments are not the briefing
     assert "Sustainability and Transformation Plans (STPs) have been a source of pain" in text
+
+
+def test_discover_walks_folders_in_order_and_skips_what_is_not_a_document(tmp_path):
+    root = tmp_path / "knowledge"
+    outside = tmp_path / "elsewhere"
+    for rel in [
+        "b.md",
+        "a/z.pdf",
+        "a/b/c.txt",
+        "a/b/c.txt.meta.yaml",
+        "a/report.meta.yml",
+        "a/z.meta.yaml",
+        "topics.yaml",
+        "README.md",
+        ".hidden.md",
+        ".git/notes.md",
+        "a/.cache/x.md",
+    ]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x", encoding="utf-8")
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "far.md").write_text("x", encoding="utf-8")
+    (outside / "one.md").write_text("x", encoding="utf-8")
+    (root / "linked.md").symlink_to(outside / "one.md")
+    (root / "broken.md").symlink_to(outside / "missing.md")
+    (root / "folder-link").symlink_to(outside / "deep")
+    (root / "a-b.md").write_text("x", encoding="utf-8")
+    found = [p.relative_to(root).as_posix() for p in discover(root)]
+    assert found == ["a/b/c.txt", "a/z.pdf", "a-b.md", "b.md", "linked.md"]
+    sidecars = {c.rel: c.sidecar for c in candidates(root)}
+    assert sidecars["a/b/c.txt"] == str(root / "a/b/c.txt.meta.yaml")
+    assert sidecars["a/z.pdf"] == str(root / "a/z.meta.yaml")
+    assert sidecars["b.md"] is None
+    assert list(discover(tmp_path / "missing")) == []
