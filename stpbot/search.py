@@ -19,6 +19,8 @@ from stpbot.lexical import query_tokens
 from stpbot.vector_index import SEARCH_K
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     import numpy as np
 
     from stpbot.chunking import Passage
@@ -128,6 +130,25 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     return rows
 
 
+class _Pool:
+    """Candidate passages, best first; each becomes a Hit the first time it is looked at."""
+
+    def __init__(self, rows: np.ndarray, dense: np.ndarray, make: Callable[[int], Hit]) -> None:
+        self.rows = rows
+        self.dense = dense
+        self._make = make
+        self._made: list[Hit] = []
+
+    def __len__(self) -> int:
+        return int(self.rows.size)
+
+    def __iter__(self) -> Iterator[Hit]:
+        for i in range(len(self)):
+            if i == len(self._made):
+                self._made.append(self._make(i))
+            yield self._made[i]
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2)
 
@@ -200,36 +221,82 @@ class Retriever:
         score = dense + self.lexical_weight * lexical
         return _Scores(rows, dense, lexical, score, sims, offsets)
 
-    def _hits(self, scores: _Scores, order: np.ndarray, words: frozenset[str]) -> list[Hit]:
-        """Hits for the rows at positions `order`, best first as given."""
-        rows = scores.rows[order].tolist()
-        ends = scores.offsets[order + 1].tolist()
-        values = zip(
-            rows,
-            ends,
-            scores.score[order].tolist(),
-            scores.dense[order].tolist(),
-            scores.lexical[order].tolist(),
-            strict=True,
+    def _hit(self, scores: _Scores, at: int, words: frozenset[str]) -> Hit:
+        """The Hit for the row at position `at` of `scores`."""
+        row = int(scores.rows[at])
+        end = int(scores.offsets[at + 1])
+        passage = self.index.passages[row]
+        n = len(passage.sentences)
+        return Hit(
+            passage=passage,
+            source=self.index.sources[passage.doc_id],
+            score=float(scores.score[at]),
+            dense=float(scores.dense[at]),
+            lexical=float(scores.lexical[at]),
+            row=row,
+            # Sentence views come last, in sentence order (indexer._views).
+            sentence_scores=scores.sims[end - n : end] if n > 1 else (),
+            words=words,
         )
-        hits = []
-        for row, end, score, dense, lexical in values:
-            passage = self.index.passages[row]
-            n = len(passage.sentences)
-            hits.append(
-                Hit(
-                    passage=passage,
-                    source=self.index.sources[passage.doc_id],
-                    score=score,
-                    dense=dense,
-                    lexical=lexical,
-                    row=row,
-                    # Sentence views come last, in sentence order (indexer._views).
-                    sentence_scores=scores.sims[end - n : end] if n > 1 else (),
-                    words=words,
-                )
+
+    def _ranked(self, order: np.ndarray, score: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """`order` (best first by `score`) with equal scores put in passage-id order, so a
+        passage quoted in two briefings leads from the same one whatever the row order."""
+        import numpy as np
+
+        keys = score[order]
+        same = np.diff(keys) == 0
+        if not same.any():
+            return order
+        tied = np.zeros(order.size, dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+
+        def key(i: int) -> tuple[float, str]:
+            row = int(rows[order[i]])
+            return -float(keys[i]), self.index.passages[row].id if tied[i] else ""
+
+        return order[sorted(range(order.size), key=key)]
+
+    def _pool(self, query: str, limit: int, previous: str | None) -> _Pool:
+        import numpy as np
+
+        own_query = self._query(query)
+        own_words = _words(query)
+        if previous is None:
+            own = self._score(own_query.rows, own_query)
+            order = np.argsort(-own.score, kind="stable")
+            order = self._ranked(order[own.dense[order] >= self.floor][:limit], own.score, own.rows)
+            return _Pool(
+                own.rows[order], own.dense[order], lambda i: self._hit(own, order[i], own_words)
             )
-        return hits
+        framed_query = self._query(f"{previous} {query}")
+        rows = np.union1d(own_query.rows, framed_query.rows)
+        own = self._score(rows, own_query)
+        framed = self._score(rows, framed_query)
+        # A follow-up must itself be loosely about the briefings ("who said that?"
+        # is; "and the football?" is not) before the earlier question may carry it.
+        carry = bool(own.dense.size) and float(own.dense.max()) >= self.floor
+        # Its own words lead (they name the new subject); when carried, the framed
+        # reading brings the subject over and can clear the gate.
+        use_framed = carry & (framed.dense > own.dense)
+        blended = FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score
+        lexical = FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical
+        framed_words = _words(f"{previous} {query}")
+        dense = np.where(use_framed, framed.dense, own.dense)
+        order = np.argsort(-blended, kind="stable")
+        order = self._ranked(order[dense[order] >= self.floor][:limit], blended, rows)
+
+        def made(i: int) -> Hit:
+            at = int(order[i])
+            hit = (
+                self._hit(framed, at, framed_words)
+                if use_framed[at]
+                else self._hit(own, at, own_words)
+            )
+            return replace(hit, score=float(blended[at]), lexical=float(lexical[at]))
+
+        return _Pool(rows[order], dense[order], made)
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
         """The best `limit` passages by fused score, before the gate and diversity.
@@ -240,46 +307,7 @@ class Retriever:
         With `previous` (the question before, in a conversation) the query is also
         read in its light, so "what about the voluntary sector?" keeps its subject.
         """
-        import numpy as np
-
-        own_query = self._query(query)
-        own_words = _words(query)
-        if previous is None:
-            own = self._score(own_query.rows, own_query)
-            order = np.argsort(-own.score, kind="stable")
-            order = order[own.dense[order] >= self.floor][:limit]
-            hits = self._hits(own, order, own_words)
-        else:
-            framed_query = self._query(f"{previous} {query}")
-            rows = np.union1d(own_query.rows, framed_query.rows)
-            own = self._score(rows, own_query)
-            framed = self._score(rows, framed_query)
-            # A follow-up must itself be loosely about the briefings ("who said that?"
-            # is; "and the football?" is not) before the earlier question may carry it.
-            carry = bool(own.dense.size) and float(own.dense.max()) >= self.floor
-            # Its own words lead (they name the new subject); when carried, the framed
-            # reading brings the subject over and can clear the gate.
-            use_framed = carry & (framed.dense > own.dense)
-            blended = FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score
-            lexical = FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical
-            framed_words = _words(f"{previous} {query}")
-            dense = np.where(use_framed, framed.dense, own.dense)
-            order = np.argsort(-blended, kind="stable")
-            order = order[dense[order] >= self.floor][:limit]
-            hits = [
-                replace(
-                    (
-                        self._hits(framed, order[j : j + 1], framed_words)
-                        if use_framed[i]
-                        else self._hits(own, order[j : j + 1], own_words)
-                    )[0],
-                    score=float(blended[i]),
-                    lexical=float(lexical[i]),
-                )
-                for j, i in enumerate(order)
-            ]
-        hits.sort(key=lambda h: (-h.score, h.passage.id))
-        return hits
+        return list(self._pool(query, limit, previous))
 
     def answerable(self, hits: list[Hit]) -> bool:
         """Whether the best passage is close enough in meaning to count as an answer."""
@@ -305,11 +333,12 @@ class Retriever:
         documents unless the question names a document. `previous` is the
         conversation's earlier question, for follow-ups.
         """
-        pool = self.candidates(query, limit=max(50, k * 5), previous=previous)
-        if not self.answerable(pool):
+        # Usually a handful of the 50 are looked at: the pool makes each Hit on first use.
+        pool = self._pool(query, max(50, k * 5), previous)
+        if not pool.dense.size or float(pool.dense.max()) < self.threshold:
             return []
         named = f"{previous} {query}" if previous else query
-        sources = {h.passage.doc_id: h.source for h in pool}
+        sources = {source.id: source for source in self.index.sources_of(pool.rows)}
         padded = _padded(named)
         targeted = {doc_id for doc_id, source in sources.items() if _named_in(padded, source)}
         chosen: list[Hit] = []
