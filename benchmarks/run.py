@@ -270,7 +270,8 @@ def index_only(n: int, work: Path, source: Path) -> dict[str, float]:
 def describe(search: dict[str, Any]) -> str:
     """The vector index a manifest records, in a few characters."""
     if search["kind"] == "hnsw":
-        return f"HNSW{search['links']} ef {search['width']}"
+        half = " fp16" if search.get("storage") == "float16" else ""
+        return f"HNSW{search['links']} ef {search['width']}{half}"
     if search["kind"] == "ivf":
         return f"IVF {search['lists']:,}/{search['probes']}"
     return "exact"

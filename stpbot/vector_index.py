@@ -26,8 +26,10 @@ SEARCH_K = 256
 # An IVF needed 7-12 ms at 550,000 vectors for recall@10 of 0.99; this graph gives
 # 0.96-0.97 in 1.1-1.8 ms there (and 0.99 at 55,000 vectors in 0.8 ms). Building it
 # takes about 2 minutes per 500,000 vectors on 2 cores, against 25 to embed them.
-# At 3.4 million blended vectors (a million passages) even the widest search reached
-# only 0.80 on the probes and 0.91 on real questions: a denser graph is untried.
+# With float16 vectors, at 1 million: 3.8 ms at width 1,024 where float32 took 5.1,
+# recall within 0.005, and a 30 % quicker build. At 3.4 million (a million passages)
+# real questions reach 0.976 at width 512 and 0.985 at 1,024 (4.7 ms). 48 links
+# instead of 32 were no better there: 0.974 at 1,024, in 5.0 ms.
 HNSW_LINKS = 32
 SEARCH_WIDTHS = (128, 256, 512, 1024)
 # Tuning probes are blends of stored vectors, harder than real questions: on the
@@ -47,6 +49,7 @@ class VectorIndexInfo:
     links: int = 0  # hnsw: neighbours per vector
     width: int = 0  # hnsw: efSearch
     recall_at_10: float = 1.0
+    storage: str = "float32"  # how the graph keeps its vectors: "float32" or "float16"
 
 
 def search_threads() -> None:
@@ -87,9 +90,14 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
         flat = faiss.IndexFlatIP(dim)
         flat.add(vectors)
         return flat, VectorIndexInfo(kind="flat")
-    graph = faiss.IndexHNSWFlat(dim, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+    # Half-precision vectors in the graph: the retriever rescores its candidates from
+    # the full-precision copy, and the walk, bound by memory, gets faster.
+    graph = faiss.IndexHNSWSQ(
+        dim, faiss.ScalarQuantizer.QT_fp16, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT
+    )
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     try:
+        graph.train(vectors[:1])  # float16 needs no statistics, but faiss asks for a call
         graph.add(vectors)
         queries = _tuning_queries(vectors, TUNING_QUERIES)
         # Without a second copy of the vectors in an index (1.5 GB per million).
@@ -114,7 +122,11 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
     finally:
         search_threads()
     info = VectorIndexInfo(
-        kind="hnsw", links=HNSW_LINKS, width=width, recall_at_10=round(recall, 4)
+        kind="hnsw",
+        links=HNSW_LINKS,
+        width=width,
+        recall_at_10=round(recall, 4),
+        storage="float16",
     )
     return graph, info
 

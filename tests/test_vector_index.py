@@ -40,12 +40,14 @@ def test_large_collections_get_a_graph_tuned_for_recall_that_survives_a_round_tr
 
     vectors = clustered(EXACT_UP_TO + 5_000)
     index, info = build(vectors)
-    assert info.kind == "hnsw" and info.links == HNSW_LINKS
+    assert info.kind == "hnsw" and info.links == HNSW_LINKS and info.storage == "float16"
     assert info.width in range(128, 1025) and info.recall_at_10 >= TARGET_RECALL
 
     path = tmp_path / "vectors.faiss"
     faiss.write_index(index, str(path))
-    loaded = faiss.read_index(str(path))
+    # As the index is served: memory-mapped, each vector kept in two bytes a dimension.
+    loaded = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    assert faiss.downcast_index(loaded.storage).code_size == 2 * vectors.shape[1]
     prepare(loaded, info)
     # Fresh questions on the same topics, not the probes it was tuned on: recall holds.
     queries = clustered(200, seed=11)
