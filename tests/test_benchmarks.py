@@ -35,7 +35,16 @@ def test_benchmark_script_runs_on_a_tiny_corpus():
 
 def test_the_million_passage_script_runs_small():
     result = subprocess.run(
-        [sys.executable, str(SCRIPT.parent / "scale.py"), "--passages", "2000", "--rounds", "1"],
+        [
+            sys.executable,
+            str(SCRIPT.parent / "scale.py"),
+            "--passages",
+            "2000",
+            "--source",
+            "200",
+            "--rounds",
+            "1",
+        ],
         check=False,
         capture_output=True,
         text=True,
