@@ -92,9 +92,7 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
         return flat, VectorIndexInfo(kind="flat")
     # Half-precision vectors in the graph: the retriever rescores its candidates from
     # the full-precision copy, and the walk, bound by memory, gets faster.
-    graph = faiss.IndexHNSWSQ(
-        dim, faiss.ScalarQuantizer.QT_fp16, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT
-    )
+    graph: Any = faiss.index_factory(dim, f"HNSW{HNSW_LINKS},SQfp16", faiss.METRIC_INNER_PRODUCT)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     try:
         graph.train(vectors[:1])  # float16 needs no statistics, but faiss asks for a call
