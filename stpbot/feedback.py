@@ -16,6 +16,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stpbot import shared_sqlite
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -82,17 +84,17 @@ class FeedbackStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        shared_sqlite.create(path, SCHEMA)
         with closing(self._connect()) as db, db:
-            db.executescript(SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
             self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
 
     def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per call: no connection is shared across threads.
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        # Python's own transactions, as always here (each `with db:` block commits
+        # its writes together), rather than `shared_sqlite.connect`'s autocommit.
+        # The file has been in WAL mode since `create`.
+        return sqlite3.connect(self.path, timeout=shared_sqlite.BUSY_TIMEOUT)
 
     def user_hash(self, user: str) -> str:
         return hashlib.sha256(f"{self._salt}:{user}".encode()).hexdigest()[:32]

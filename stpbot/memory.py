@@ -8,7 +8,6 @@ event Slack redelivers to another worker is still answered once.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from contextlib import closing
@@ -16,7 +15,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TTLCache
 
+from stpbot import shared_sqlite
+
 if TYPE_CHECKING:
+    import sqlite3
     from pathlib import Path
 
 # Slack retries a missed event at once, after about a minute and after about five.
@@ -79,18 +81,11 @@ CREATE TABLE IF NOT EXISTS conversations (
 class _SqliteMemory:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db:
-            # WAL lets workers read while one writes; the schema is idempotent.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        shared_sqlite.create(path, _SCHEMA)
         self._writes = 0
 
     def _connect(self) -> sqlite3.Connection:
-        # One short connection per call: safe from any thread of any process.
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA synchronous=NORMAL")
-        return db
+        return shared_sqlite.connect(self.path)
 
     def _sweep_due(self) -> bool:
         self._writes += 1
