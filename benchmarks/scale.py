@@ -107,7 +107,7 @@ def main() -> None:
         "--source",
         type=int,
         default=10_000,
-        help="paragraphs really embedded as the vectors to blend from (about 3.4 vectors each)",
+        help="paragraphs really embedded to blend from (each about 1.6 passages, 5.5 vectors)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     parser.add_argument(

@@ -88,7 +88,8 @@ class LexicalIndex:
         # bm25s stores each token's precomputed per-passage scores (a sparse column).
         # Each column is added in place: numpy's np.add.at has had a fast path since
         # 1.25, and at a million passages it took 3.7 ms a question where one bincount
-        # over the concatenated columns took 13 (most of it copying them).
+        # over the concatenated columns took 13 (most of it copying them). The sums are
+        # float32, as bm25s's own: near-ties may round differently from a float64 sum.
         # np.asarray: plain views of the mapped arrays, as numpy's memmap subclass costs
         # microseconds on every slice.
         data, indices, indptr = (np.asarray(model.scores[k]) for k in ("data", "indices", "indptr"))

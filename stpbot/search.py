@@ -333,7 +333,7 @@ class Retriever:
         documents unless the question names a document. `previous` is the
         conversation's earlier question, for follow-ups.
         """
-        # Usually a handful of the 50 are looked at: the pool makes each Hit on first use.
+        # Usually a handful of the pool are looked at: each becomes a Hit on first use.
         pool = self._pool(query, max(50, k * 5), previous)
         if not pool.dense.size or float(pool.dense.max()) < self.threshold:
             return []

@@ -27,9 +27,10 @@ SEARCH_K = 256
 # 0.96-0.97 in 1.1-1.8 ms there (and 0.99 at 55,000 vectors in 0.8 ms). Building it
 # takes about 2 minutes per 500,000 vectors on 2 cores, against 25 to embed them.
 # With float16 vectors, at 1 million: 3.8 ms at width 1,024 where float32 took 5.1,
-# recall within 0.005, and a 30 % quicker build. At 3.4 million (a million passages)
-# real questions reach 0.976 at width 512 and 0.985 at 1,024 (4.7 ms). 48 links
-# instead of 32 were no better there: 0.974 at 1,024, in 5.0 ms.
+# recall within 0.005, and a 30 % quicker build. At 3.4 million (a million passages,
+# vectors blended from 88,000 real ones) real questions reach 0.976 at width 512 and
+# 0.985 at 1,024 (4.7 ms). 48 links instead of 32 were no better there: 0.974 at
+# 1,024, in 5.0 ms.
 HNSW_LINKS = 32
 SEARCH_WIDTHS = (128, 256, 512, 1024)
 # Tuning probes are blends of stored vectors, harder than real questions: on the
@@ -95,7 +96,6 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
     graph: Any = faiss.index_factory(dim, f"HNSW{HNSW_LINKS},SQfp16", faiss.METRIC_INNER_PRODUCT)
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     try:
-        graph.train(vectors[:1])  # float16 needs no statistics, but faiss asks for a call
         graph.add(vectors)
         queries = _tuning_queries(vectors, TUNING_QUERIES)
         # Without a second copy of the vectors in an index (1.5 GB per million).
