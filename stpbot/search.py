@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.lexical import query_tokens
-from stpbot.vector_index import SEARCH_K
+from stpbot.vector_index import SEARCH_K, inner_products
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -214,7 +214,7 @@ class Retriever:
         offsets = np.concatenate([[0], np.cumsum(counts)])
         views = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1])
         roles = self.index.role[views]
-        sims = np.asarray(self.index.matrix[views] @ query.vector, dtype=np.float32)
+        sims = inner_products(self.index.matrix, views, query.vector)
         sims -= CONTEXT_PENALTY * (roles == ROLE_CONTEXT)
         dense = np.maximum.reduceat(sims, offsets[:-1]) if rows.size else sims[:0]
         lexical = query.lexical[rows]

@@ -129,6 +129,39 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
     return graph, info
 
 
+def inner_products(matrix: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """`matrix[rows] @ vector`, reading each row once where it lies.
+
+    Gathering the rows first copies them (1,200 rows at 10,000 passages, 1.8 MB) and
+    then reads the copy again: 0.3-0.4 ms in an answer, against 0.2 ms for this.
+    """
+    import faiss
+    import numpy as np
+
+    ids = np.ascontiguousarray(rows, dtype=np.int64)
+    query = np.ascontiguousarray(vector, dtype=np.float32)
+    if not (matrix.dtype == np.float32 and matrix.flags.c_contiguous and matrix.ndim == 2):
+        return np.asarray(matrix[ids] @ query, dtype=np.float32)
+    # faiss reads what it is pointed at: a wrong size or row must not reach it.
+    if query.shape != (matrix.shape[1],):
+        raise ValueError(f"query of shape {query.shape} against rows of {matrix.shape[1]}")
+    if ids.size and not (int(ids.min()) >= 0 and int(ids.max()) < len(matrix)):
+        raise IndexError(f"row outside the {len(matrix)} stored vectors")
+    out = np.empty(ids.size, dtype=np.float32)
+    if ids.size:
+        # faiss's bundled stubs list only part of its SWIG functions.
+        faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
+            faiss.swig_ptr(out),
+            faiss.swig_ptr(query),
+            faiss.swig_ptr(matrix),
+            faiss.swig_ptr(ids),
+            matrix.shape[1],
+            1,
+            ids.size,
+        )
+    return out
+
+
 def prepare(index: Any, info: VectorIndexInfo) -> None:
     """Apply the recorded search settings to an index read from disk."""
     import faiss

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from stpbot.vector_index import (
     EXACT_UP_TO,
@@ -10,6 +11,7 @@ from stpbot.vector_index import (
     TARGET_RECALL,
     VectorIndexInfo,
     build,
+    inner_products,
     prepare,
     recall_at,
 )
@@ -72,3 +74,30 @@ def test_an_ivf_built_before_the_graph_still_searches_with_its_recorded_probes(t
     assert faiss.extract_index_ivf(loaded).nprobe == 16
     _, ids = loaded.search(vectors[:3], 1)
     assert ids[:, 0].tolist() == [0, 1, 2]
+
+
+def test_inner_products_read_rows_in_place_and_refuse_rows_that_are_not_there(tmp_path):
+    vectors = clustered(500, dim=16)
+    np.save(tmp_path / "vectors.npy", vectors)
+    stored = np.load(tmp_path / "vectors.npy", mmap_mode="r")  # as an index is served
+    query = vectors[7]
+    rows = np.array([499, 0, 7, 7, 250], dtype=np.int32)
+
+    found = inner_products(stored, rows, query)
+
+    assert found.dtype == np.float32
+    np.testing.assert_allclose(found, vectors[rows] @ query, rtol=1e-6, atol=1e-6)
+    assert inner_products(stored, rows[:0], query).shape == (0,)
+    # A strided copy cannot be handed to faiss as it is; it is still answered.
+    np.testing.assert_allclose(
+        inner_products(vectors[:, :8], rows, query[:8]),
+        vectors[rows, :8] @ query[:8],
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    with pytest.raises(IndexError):
+        inner_products(stored, np.array([500]), query)
+    with pytest.raises(IndexError):
+        inner_products(stored, np.array([-1]), query)
+    with pytest.raises(ValueError):
+        inner_products(stored, rows, query[:8])
