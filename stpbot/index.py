@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,20 +123,6 @@ class LoadedIndex:
     def vector_range(self, passage: int) -> tuple[int, int]:
         """Rows of `vectors` that belong to passage number `passage`."""
         return int(self.starts[passage]), int(self.starts[passage + 1])
-
-    @cached_property
-    def _document_ends(self) -> np.ndarray:
-        import numpy as np
-
-        return np.cumsum([entry.passages for entry in self.manifest.documents])
-
-    def sources_of(self, rows: np.ndarray) -> list[Source]:
-        """The source of each passage row, without reading the passages."""
-        import numpy as np
-
-        documents = self.manifest.documents
-        found = np.searchsorted(self._document_ends, rows, side="right").tolist()
-        return [documents[i].source for i in found]
 
     def document_rows(self) -> dict[str, range]:
         """The passage rows of each document (a build stores them document by document)."""

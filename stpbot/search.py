@@ -337,16 +337,14 @@ class Retriever:
         pool = self._pool(query, max(50, k * 5), previous)
         if not pool.dense.size or float(pool.dense.max()) < self.threshold:
             return []
-        named = f"{previous} {query}" if previous else query
-        sources = {source.id: source for source in self.index.sources_of(pool.rows)}
-        padded = _padded(named)
-        targeted = {doc_id for doc_id, source in sources.items() if _named_in(padded, source)}
+        padded = _padded(f"{previous} {query}" if previous else query)
         chosen: list[Hit] = []
         for hit in pool:
             if len(chosen) >= min(k, TOP):
                 break
             same = sum(c.passage.doc_id == hit.passage.doc_id for c in chosen)
-            capped = hit.passage.doc_id not in targeted and same >= PER_DOCUMENT_IN_TOP
+            # Only a document that would pass its cap is checked for being named.
+            capped = same >= PER_DOCUMENT_IN_TOP and not _named_in(padded, hit.source)
             if not capped and not self._duplicate(hit, chosen):
                 chosen.append(hit)
         # Past the top three, anything relevant may follow, in score order.
