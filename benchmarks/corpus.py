@@ -57,14 +57,18 @@ def _reworded(sentence: str, vocabulary: list[str], rng: random.Random) -> str:
 
 
 PER_DOCUMENT = 20
+# The chunker cuts a paragraph of three of these sentences into 1.59-1.62 passages
+# (6,200 paragraphs made 10,003 passages; 625,000 made 996,440).
+PASSAGES_PER_PARAGRAPH = 1.61
 
 
-def synthetic_documents(passages: int, seed: int = 7) -> Iterator[list[list[str]]]:
-    """About `passages` paragraphs, 20 to a document, each of 3 recombined sentences."""
+def synthetic_documents(paragraphs: int, seed: int = 7) -> Iterator[list[list[str]]]:
+    """`paragraphs` paragraphs (to a multiple of 20), 20 to a document, each of 3
+    recombined sentences."""
     rng = random.Random(seed)
     pool = sentences()
     vocabulary = sorted({w for s in pool for w in s.split() if len(w) > 4 and w.isalpha()})
-    for _ in range(max(1, passages // PER_DOCUMENT)):
+    for _ in range(max(1, paragraphs // PER_DOCUMENT)):
         yield [
             [_reworded(s, vocabulary, rng) for s in rng.sample(pool, 3)]
             for _ in range(PER_DOCUMENT)
@@ -83,9 +87,11 @@ def document_file(folder: Path, number: int, paragraphs: list[list[str]]) -> Pat
 
 
 def make_corpus(folder: Path, passages: int, seed: int = 7) -> None:
-    """About `passages` passages: documents of 20 paragraphs of 3 recombined sentences."""
+    """About `passages` passages (within 1-2 %): documents of 20 paragraphs of 3
+    recombined sentences."""
     folder.mkdir(parents=True)
-    for number, paragraphs in enumerate(synthetic_documents(passages, seed)):
+    count = round(passages / PASSAGES_PER_PARAGRAPH)
+    for number, paragraphs in enumerate(synthetic_documents(count, seed)):
         document_file(folder, number, paragraphs)
 
 

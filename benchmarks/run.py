@@ -182,7 +182,7 @@ print(json.dumps({{"build": build, "search": info.__dict__,
 def backends(work: Path, eval_file: Path | None) -> list[str]:
     """One row per embedding backend."""
     knowledge = work / "backends-knowledge"
-    make_corpus(knowledge, 400)
+    make_corpus(knowledge, 640)
     cache = work / "models"
     rows, reference = [], None
     import numpy as np

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from corpus import document_file, questions, synthetic_documents
+from corpus import PASSAGES_PER_PARAGRAPH, document_file, questions, synthetic_documents
 from run import WARM, child, cold_start, describe, ms, progress
 
 SOURCE = """
@@ -136,8 +136,7 @@ def main() -> None:
         current = source_index / "versions" / (source_index / "current").read_text().strip()
         shutil.copy(current / "vectors.npy", work / "source.npy")
 
-        # The chunker makes about 1.6 passages of each 3-sentence paragraph.
-        paragraphs = round(args.passages / 1.6)
+        paragraphs = round(args.passages / PASSAGES_PER_PARAGRAPH)
         knowledge, index = work / "knowledge", work / "index"
         progress(f"writing {paragraphs:,} paragraphs of synthetic briefings…")
         shutil.rmtree(knowledge, ignore_errors=True)
