@@ -39,7 +39,7 @@ LEXICAL_WEIGHT = 0.5
 CONTEXT_PENALTY = 0.06
 CONTEXT_LEXICAL_SHARE = 0.5
 LEXICAL_CANDIDATES = 64
-TOP_BLOCK = 64
+TOP_GROUP = 64
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
 # A follow-up's own words weigh more than the question it follows.
@@ -114,17 +114,26 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
 
     In a large collection most passages share some word with a question (three in
     four, in the synthetic ones), so ranking all of them cost 1-2 ms at 160,000
-    passages. The k-th highest of the block maxima is a floor that at least k
-    scores reach, and only scores at or above it are ranked.
+    passages. The scores are dealt into groups, and the k-th highest group maximum
+    is a floor that at least k scores reach; only the groups whose maximum reaches
+    it are read again. A group is every n-th score, not a run: numpy takes the
+    maxima of the rows of a (64, n) array ten times faster than of an (n, 64) one
+    (0.1 against 1.0 ms at a million).
     """
     import numpy as np
 
     floor = 0.0
-    blocks = scores.size // TOP_BLOCK
-    if blocks > 4 * k:
-        maxima = scores[: blocks * TOP_BLOCK].reshape(blocks, TOP_BLOCK).max(axis=1)
-        floor = float(np.partition(maxima, blocks - k)[blocks - k])
-    rows = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+    groups = scores.size // TOP_GROUP
+    if groups > 4 * k:
+        maxima = scores[: groups * TOP_GROUP].reshape(TOP_GROUP, groups).max(axis=0)
+        floor = float(np.partition(maxima, groups - k)[groups - k])
+    if floor > 0:
+        hot = np.flatnonzero(maxima >= floor)
+        inside = (np.arange(TOP_GROUP)[:, None] * groups + hot).ravel()
+        rows = np.concatenate([inside, np.arange(groups * TOP_GROUP, scores.size)])
+        rows = np.sort(rows[scores[rows] >= floor])  # ascending, so ties resolve as before
+    else:
+        rows = np.flatnonzero(scores > 0)
     if rows.size > k:
         rows = rows[np.argpartition(scores[rows], rows.size - k)[rows.size - k :]]
     return rows

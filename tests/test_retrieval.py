@@ -123,3 +123,11 @@ def test_top_positive_finds_the_same_passages_as_a_full_sort(size, zeros):
     if positive.size:
         best = np.sort(scores[positive])[::-1][: len(found)]
         assert np.array_equal(np.sort(scores[found])[::-1], best)
+
+
+def test_top_positive_sees_the_best_scores_in_the_last_partial_block():
+    scores = np.random.default_rng(1).random(100_000 + 37).astype(np.float32) * 0.5
+    scores[-37:] = 0.9  # past the last whole block of 64
+    found = top_positive(scores, 64)
+    assert set(range(100_000, 100_037)) <= set(found.tolist())
+    assert np.array_equal(np.sort(scores[found]), np.sort(scores)[-64:])
