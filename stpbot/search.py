@@ -40,6 +40,7 @@ CONTEXT_PENALTY = 0.06
 CONTEXT_LEXICAL_SHARE = 0.5
 LEXICAL_CANDIDATES = 64
 TOP_GROUP = 64
+MIN_GROUP = 8
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
 # A follow-up's own words weigh more than the question it follows.
@@ -123,20 +124,31 @@ def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     import numpy as np
 
     floor = 0.0
-    groups = scores.size // TOP_GROUP
-    if groups > 4 * k:
-        maxima = scores[: groups * TOP_GROUP].reshape(TOP_GROUP, groups).max(axis=0)
+    # Shorter groups in smaller collections: the floor needs more than 4k of them.
+    length = min(TOP_GROUP, scores.size // (4 * k + 1))
+    groups = scores.size // max(1, length)
+    if length >= MIN_GROUP:
+        maxima = scores[: groups * length].reshape(length, groups).max(axis=0)
         floor = float(np.partition(maxima, groups - k)[groups - k])
     if floor > 0:
         hot = np.flatnonzero(maxima >= floor)
-        inside = (np.arange(TOP_GROUP)[:, None] * groups + hot).ravel()
-        rows = np.concatenate([inside, np.arange(groups * TOP_GROUP, scores.size)])
+        inside = (np.arange(length)[:, None] * groups + hot).ravel()
+        rows = np.concatenate([inside, np.arange(groups * length, scores.size)])
         rows = np.sort(rows[scores[rows] >= floor])  # ascending, so ties resolve as before
     else:
         rows = np.flatnonzero(scores > 0)
     if rows.size > k:
         rows = rows[np.argpartition(scores[rows], rows.size - k)[rows.size - k :]]
     return rows
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of both: `np.union1d`, which took 20 microseconds
+    where a sort of a few hundred rows takes 5."""
+    import numpy as np
+
+    rows = np.sort(np.concatenate([a, b]).astype(np.int64, copy=False))
+    return rows[np.concatenate([[True], rows[1:] != rows[:-1]])] if rows.size else rows
 
 
 class _Pool:
@@ -202,7 +214,6 @@ class Retriever:
         return self.index.matrix[lo:hi], self.index.role[lo:hi]
 
     def _query(self, text: str) -> _Query:
-        import numpy as np
 
         vector = self.embedder.embed_query(text)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
@@ -212,7 +223,7 @@ class Retriever:
         lexical = _unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
         lexical += _unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
-        return _Query(text, vector, lexical, np.union1d(dense_rows, lexical_rows))
+        return _Query(text, vector, lexical, _union(dense_rows, lexical_rows))
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -280,7 +291,7 @@ class Retriever:
                 own.rows[order], own.dense[order], lambda i: self._hit(own, order[i], own_words)
             )
         framed_query = self._query(f"{previous} {query}")
-        rows = np.union1d(own_query.rows, framed_query.rows)
+        rows = _union(own_query.rows, framed_query.rows)
         own = self._score(rows, own_query)
         framed = self._score(rows, framed_query)
         # A follow-up must itself be loosely about the briefings ("who said that?"
