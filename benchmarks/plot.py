@@ -33,8 +33,12 @@ def svg_plot(points: dict[str, list[tuple[int, float]]], path: Path) -> None:
             f'<line x1="{pad}" x2="{width - pad}" y1="{py:.0f}" y2="{py:.0f}" stroke="#ddd"/>'
         )
         parts.append(f'<text x="{pad - 6}" y="{py + 4:.0f}" text-anchor="end">{10**e:g} ms</text>')
+    last = -math.inf
     for x in sorted(set(xs)):
         px, _ = at(x, 10**y0)
+        if px - last < 40:  # two sizes a few per cent apart would print over each other
+            continue
+        last = px
         parts.append(
             f'<text x="{px:.0f}" y="{height - pad + 16}" text-anchor="middle">{x:,}</text>'
         )
