@@ -153,8 +153,18 @@ def test_a_file_that_exhausts_memory_is_skipped_and_the_build_goes_on(workspace,
 
 def test_a_file_that_takes_too_long_is_skipped(workspace, embedder):
     knowledge, index = workspace
-    # 200 pages take a few tenths of a second to read: far over a 0.05 s allowance.
-    make_pdf(knowledge / "slow.pdf", [[FILLER] * 6] * 200)
+    # 1,600 pages take about a second to read: far over a 0.05 s allowance, and over
+    # the tenth of a second at which pebble looks at the clock (200 pages, 0.1 s to
+    # read, once finished before it looked). Copies of 200 pages: fpdf2 is slow.
+    import pypdfium2
+
+    make_pdf(knowledge.parent / "part.pdf", [[FILLER] * 6] * 200)
+    part, whole = pypdfium2.PdfDocument(knowledge.parent / "part.pdf"), pypdfium2.PdfDocument.new()
+    for _ in range(8):
+        whole.import_pages(part)
+    whole.save(knowledge / "slow.pdf")
+    whole.close()
+    part.close()
     report = build_index(knowledge, index, embedder, limits=Limits(parse_seconds=0.05))
     (reason,) = [s.reason for s in report.skipped if s.path == "slow.pdf"]
     assert reason == "slow.pdf took over 0.05 s to read (STPBOT_PARSE_SECONDS)"
