@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.lexical import query_tokens
-from stpbot.vector_index import SEARCH_K, inner_products
+from stpbot.vector_index import SEARCH_K, inner_products, search_soon
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -217,12 +217,14 @@ class Retriever:
 
         vector = self.embedder.embed_query(text)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
-        _, ids = self.index.vectors.search(vector.reshape(1, -1), n_vec)
-        dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
+        # The vector search runs on a helper thread while BM25 runs here.
+        found = search_soon(self.index.vectors, vector.reshape(1, -1), n_vec)
         tokens = query_tokens(text)
         lexical = _unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
         lexical += _unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
+        _, ids = found.result()
+        dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
         return _Query(text, vector, lexical, _union(dense_rows, lexical_rows))
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:

@@ -10,10 +10,13 @@ HNSW (an IVF) still load and search as they were built.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import numpy as np
 
 # Measured on 2 cores with one search thread, inside the answer path (so with the
@@ -130,6 +133,37 @@ def build(vectors: np.ndarray) -> tuple[Any, VectorIndexInfo]:
         storage="float16",
     )
     return graph, info
+
+
+_searchers: dict[int, ThreadPoolExecutor] = {}  # by process id
+_searchers_lock = threading.Lock()
+# Two: one walk per core when two questions arrive at once.
+SEARCH_THREADS = 2
+
+
+def search_soon(index: Any, vector: np.ndarray, k: int) -> Future[tuple[np.ndarray, np.ndarray]]:
+    """Start `index.search(vector, k)` on a helper thread and return its future.
+
+    faiss lets go of Python's lock while it searches, so the caller can score BM25
+    meanwhile: at a million passages the two took 10-12 ms one after the other and
+    6-7 ms side by side (0.36-0.48 against 0.30-0.36 ms at 10,000).
+    """
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _searchers_lock:
+        # A forked child inherits the pool but not its threads: it makes its own.
+        pool = _searchers.get(os.getpid())
+        if pool is None:
+            _searchers.clear()
+            pool = _searchers[os.getpid()] = ThreadPoolExecutor(
+                SEARCH_THREADS, thread_name_prefix="vector-search", initializer=search_threads
+            )
+    future = pool.submit(index.search, vector, k)
+    # Let the helper take Python's lock now, to reach the search (where faiss lets it
+    # go); otherwise it waits for the caller's switch interval, 5 ms.
+    time.sleep(0)
+    return future
 
 
 def inner_products(matrix: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:

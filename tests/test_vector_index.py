@@ -14,6 +14,7 @@ from stpbot.vector_index import (
     inner_products,
     prepare,
     recall_at,
+    search_soon,
 )
 
 
@@ -101,3 +102,25 @@ def test_inner_products_read_rows_in_place_and_refuse_rows_that_are_not_there(tm
         inner_products(stored, np.array([-1]), query)
     with pytest.raises(ValueError):
         inner_products(stored, rows, query[:8])
+
+
+def _search_in_child(index, query, out):
+    out.put(search_soon(index, query, 5).result(timeout=10)[1].tolist())
+
+
+def test_a_search_started_soon_finds_what_a_search_now_does_in_a_forked_worker_too():
+    import multiprocessing
+
+    vectors = clustered(EXACT_UP_TO + 2_000, dim=32)
+    index, _ = build(vectors)
+    query = vectors[:1]
+    expected = index.search(query, 5)[1].tolist()
+    assert search_soon(index, query, 5).result(timeout=10)[1].tolist() == expected
+    # A worker forked after the first search (as gunicorn forks) starts its own threads.
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    child = context.Process(target=_search_in_child, args=(index, query, out))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    assert out.get(timeout=5) == expected
