@@ -214,7 +214,6 @@ class Retriever:
         return self.index.matrix[lo:hi], self.index.role[lo:hi]
 
     def _query(self, text: str) -> _Query:
-
         vector = self.embedder.embed_query(text)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
         # The vector search runs on a helper thread while BM25 runs here.
