@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from stpbot.sentences import Span, split_sentences
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from stpbot.documents import Block, Document
 
-# Bumped whenever passage boundaries change, so old indexes count as stale.
+# Bumped whenever passage boundaries change, so old indexes count as stale. Not
+# bumped when paragraphs over 4,000 characters came to be read in windows: that
+# changes only some of their sentences (where pysbd had run one on to a quotation
+# mark thousands of characters later), and every index would have had to be
+# embedded again for it; their old passages stay valid quotes until the file changes.
 CHUNKER_VERSION = "1"
 
 # A passage holds a few sentences at most: short enough that its best sentence is
@@ -51,32 +55,6 @@ class Passage:
         return [self.text[a:b] for a, b in self.sentences]
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> object:
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-_GLUED = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of `text`, trimmed of surrounding whitespace, covering all of it."""
-    spans: list[tuple[int, int]] = []
-    for span in _segmenter().segment(text):  # type: ignore[attr-defined]
-        start, end = span.start, span.end
-        # Copy-pasted web text glues sentences ("plans.Whilst"); split them too.
-        cuts = [start] + [start + m.start() for m in _GLUED.finditer(text[start:end])] + [end]
-        for raw_start, raw_end in itertools.pairwise(cuts):
-            piece = text[raw_start:raw_end]
-            a = raw_start + len(piece) - len(piece.lstrip())
-            b = raw_end - (len(piece) - len(piece.rstrip()))
-            if a < b:
-                spans.append((a, b))
-    return spans
-
-
 # Sentences that lean on the one before ("It suggests two reasons for this") read
 # wrongly alone, so a passage boundary is not put in front of them.
 _LEANS_BACK = re.compile(
@@ -84,9 +62,6 @@ _LEANS_BACK = re.compile(
     r"but|and|or|yet|however|therefore|thus|also|then|instead|otherwise)\b",
     re.IGNORECASE,
 )
-
-
-Span = tuple[int, int]
 
 
 def _split_evenly(spans: list[Span], leans: list[bool], parts: int) -> list[list[Span]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from stpbot.chunking import MAX_SENTENCES, chunk_document, document_text, split_sentences
+from stpbot.chunking import MAX_SENTENCES, chunk_document, document_text
 from stpbot.documents import Block, Document, Source
 from stpbot.ingest import discover, load_document
 from tests.conftest import KNOWLEDGE
@@ -13,16 +13,6 @@ from tests.conftest import KNOWLEDGE
 def _doc(*paragraphs: str) -> Document:
     blocks = tuple(Block(text=p, number=i) for i, p in enumerate(paragraphs, start=1))
     return Document(source=Source(id="d", title="T", path="d.md"), checksum="x", blocks=blocks)
-
-
-def test_split_sentences_handles_abbreviations_and_glued_sentences():
-    text = "Dr. Smith met the CCG at 3 p.m. on Monday. It went well.Whilst others waited."
-    sentences = [text[a:b] for a, b in split_sentences(text)]
-    assert sentences == [
-        "Dr. Smith met the CCG at 3 p.m. on Monday.",
-        "It went well.",
-        "Whilst others waited.",
-    ]
 
 
 def test_passages_never_cross_paragraphs_and_spans_are_true():
