@@ -150,14 +150,18 @@ def _reusable(index_dir: Path, model: str, backend: str) -> LoadedIndex | None:
 
 def _load_changed(
     knowledge_dir: Path, state: dict[str, str], previous: Manifest | None, limits: Limits
-) -> tuple[dict[str, Document], dict[str, SkippedFile]]:
-    """Parse, at arm's length, only the files that are new or changed since `previous`;
-    a file skipped before with the same checksum keeps its reason unparsed."""
+) -> tuple[dict[str, tuple[Document, list[Passage]]], dict[str, SkippedFile]]:
+    """Parse and chunk, at arm's length, only the files that are new or changed since
+    `previous`; a file skipped before with the same checksum keeps its reason unparsed.
+
+    Chunking there puts sentence splitting (a tenth of a build) on every core, and
+    under the time and memory limits that guard parsing.
+    """
     from stpbot.ingest.isolation import load_isolated
 
     known = _built_state(previous) if previous else {}
     old_skips = {s.path: s for s in previous.skipped} if previous else {}
-    parsed: dict[str, Document] = {}
+    parsed: dict[str, tuple[Document, list[Passage]]] = {}
     skipped: dict[str, SkippedFile] = {}
     to_parse: list[Path] = []
     for rel, digest in state.items():
@@ -169,7 +173,7 @@ def _load_changed(
             skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
         elif known.get(rel) != digest:
             to_parse.append(path)
-    for path, result in load_isolated(to_parse, knowledge_dir, limits):
+    for path, result in load_isolated(to_parse, knowledge_dir, chunk_document, limits):
         rel = path.relative_to(knowledge_dir).as_posix()
         if isinstance(result, DocumentError):
             skipped[rel] = SkippedFile(path=rel, checksum=state[rel], reason=str(result))
@@ -223,7 +227,7 @@ def build_index(
         for rel in state:
             if rel in skipped:
                 continue
-            document = parsed.get(rel)  # None: unchanged, so `prior` holds it
+            document, doc_passages = parsed.get(rel, (None, []))  # None: `prior` holds it
             prior = old.get(rel)
             doc_id = document.id if document is not None else prior.source.id if prior else None
             if doc_id is None:
@@ -245,7 +249,6 @@ def build_index(
                 report_lists["unchanged"].append(doc_id)
                 entry = prior
             elif document is not None:
-                doc_passages = chunk_document(document)
                 doc_contexts = preceding(doc_passages)
                 planned = plan.add(doc_passages)
                 to_embed.append((len(pieces), planned))

@@ -1,8 +1,9 @@
 """Parse knowledge files at arm's length: in child processes with a memory cap
 (RLIMIT_AS) and a time limit, so one hostile file cannot take down the build or bot.
 
-The children start fresh (spawn), import only the ingest code, and are replaced
-when one dies or runs out of time (pebble).
+The children start fresh (spawn), import only the ingest code and what the caller
+asks to run on each document there (the chunker), and are replaced when one dies
+or runs out of time (pebble).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from stpbot.errors import DocumentError, StpbotError
 from stpbot.ingest import load_document
 from stpbot.ingest.loaded import MB, Limits
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from stpbot.documents import Document
@@ -31,9 +32,15 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def _load(path: Path, root: Path, limits: Limits) -> Document:
+T = TypeVar("T")
+
+
+def _load(
+    path: Path, root: Path, limits: Limits, then: Callable[[Document], T]
+) -> tuple[Document, T]:
     try:
-        return load_document(path, root, limits)
+        document = load_document(path, root, limits)
+        return document, then(document)
     except MemoryError:
         rel = path.relative_to(root).as_posix()
         raise DocumentError(
@@ -42,10 +49,15 @@ def _load(path: Path, root: Path, limits: Limits) -> Document:
 
 
 def load_isolated(
-    paths: list[Path], root: Path, limits: Limits | None = None, workers: int | None = None
-) -> Iterator[tuple[Path, Document | DocumentError]]:
-    """Load each file in a child process; yields (path, document or the reason it failed)
-    in the order given."""
+    paths: list[Path],
+    root: Path,
+    then: Callable[[Document], T],
+    limits: Limits | None = None,
+    workers: int | None = None,
+) -> Iterator[tuple[Path, tuple[Document, T] | DocumentError]]:
+    """Load each file in a child process and run `then` (a module-level function) on
+    it there, under the same limits; yields (path, (document, what `then` returned) or
+    the reason it failed) in the order given."""
     from pebble import ProcessExpired, ProcessPool
 
     limits = limits or Limits()
@@ -60,7 +72,10 @@ def load_isolated(
         context=context,
     ) as pool:
         futures = [
-            (path, pool.schedule(_load, args=(path, root, limits), timeout=limits.parse_seconds))
+            (
+                path,
+                pool.schedule(_load, args=(path, root, limits, then), timeout=limits.parse_seconds),
+            )
             for path in paths
         ]
         for path, future in futures:
