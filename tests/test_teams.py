@@ -301,11 +301,11 @@ def test_votes_go_to_the_shared_feedback_store_and_more_pages_on(dev, connector,
     dev.post(personal_message(QUESTION, connector.url))
     card = card_of(connector.wait(1)[0][2])
     record = card["actions"][0]["data"]["record"]
-    dev.post(card_submit({"stp": "not_helpful", "record": record}, connector.url))
+    dev.post(card_submit({"stp": "not_helpful", "record": record}, connector.url, id_="s1"))
     assert connector.wait(2)[1][2]["text"] == "Thanks for saying; this helps us improve the bot."
     summary = teams_bot.feedback.summary()
     assert summary.not_helpful == 1 and summary.recent_unhelpful[0].question == QUESTION
-    dev.post(card_submit({"stp": "more", "record": record}, connector.url))
+    dev.post(card_submit({"stp": "more", "record": record}, connector.url, id_="s2"))
     more = card_of(connector.wait(3)[2][2])
     assert "More passages for:" in card_text(more) and '"4. "' in card_text(more)
 
@@ -341,6 +341,20 @@ def test_reindex_is_for_admins_by_aad_object_id(dev, connector):
     assert "Only the bot's admins" in connector.wait(1)[0][2]["text"]
     dev.post(personal_message("help", connector.url, id_="r2", aad="aad-admin"))
     assert "reindex" in connector.wait(2)[1][2]["text"]
+
+
+def test_an_activity_sent_again_is_answered_once(dev, connector):
+    # Teams resends an activity, same id, when the bot took over 15 s to take it.
+    first = personal_message(QUESTION, connector.url, id_="slow-1")
+    assert dev.post(first)[0] == 200
+    connector.wait(1)
+    assert dev.post(first)[0] == 200
+    assert dev.post(personal_message("help", connector.url, id_="next-1"))[0] == 200
+    sent = connector.wait(2)
+    time.sleep(0.5)
+    assert len(connector.sent) == 2
+    assert "absent from STP governance" in card_text(card_of(sent[0][2]))
+    assert "summary <topic>" in sent[1][2]["text"]
 
 
 def test_unknown_fields_are_ignored(dev, connector):

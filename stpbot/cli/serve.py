@@ -227,6 +227,7 @@ def teams(
     warnings.filterwarnings("ignore", message="The bot client is deprecated")
     warnings.filterwarnings("ignore", message="HtmlWidgetSecurityPolicy is in preview")
 
+    from stpbot.memory import SharedSeenEvents
     from stpbot.teams.app import create_app
     from stpbot.teams.server import http_server, run
 
@@ -237,6 +238,7 @@ def teams(
         tenant_id=settings.teams_tenant_id,
         allow_unauthenticated=dev,
         openid_metadata_url=settings.teams_openid_metadata_url,
+        seen=SharedSeenEvents(settings.memory_db),
     )
     out.print(f"Serving Teams on http://{host}:{port}/api/messages (health: /healthz)")
     asyncio.run(run(teams_app, http_server(web, host, port)))

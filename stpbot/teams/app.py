@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from stpbot.commands import Kind, parse_message
+from stpbot.memory import SeenEvents
 from stpbot.render import teams as render
 from stpbot.replies import Refusal
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from stpbot.chat import ChatBot
     from stpbot.host import ReindexOutcome
+    from stpbot.memory import EventLog
 
 log = logging.getLogger("stpbot.teams")
 
@@ -43,10 +45,12 @@ def create_app(
     tenant_id: str | None,
     allow_unauthenticated: bool,
     openid_metadata_url: str = BOT_FRAMEWORK_METADATA,
+    seen: EventLog | None = None,
     token: Any = None,
 ) -> tuple[App, FastAPI]:
     """The Teams app and the FastAPI app that serves `/api/messages` and `/healthz`.
 
+    `seen` remembers the activities handled (in this process unless given);
     `token` (an SDK token provider) stands in for Entra ID in tests on loopback.
     """
     from fastapi import FastAPI
@@ -73,7 +77,7 @@ def create_app(
     elif app_password:
         options["client_secret"] = app_password
     app = App(**options)
-    app.on_message(_handler(bot))
+    app.on_message(_handler(bot, seen or SeenEvents()))
 
     @web.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -100,8 +104,21 @@ def _acting_as(bot: ChatBot, ctx: ActivityContext[Any]) -> str:
     return next((i for i in ids if bot.is_admin(i)), ids[0])
 
 
-def _handler(bot: ChatBot) -> Any:
+def _first_time(seen: EventLog, ctx: ActivityContext[Any]) -> bool:
+    activity = ctx.activity
+    if not activity.id:
+        return True
+    return seen.first_time(f"teams:{activity.conversation.id}:{activity.id}")
+
+
+def _handler(bot: ChatBot, seen: EventLog) -> Any:
     async def on_message(ctx: ActivityContext[Any]) -> None:
+        # Teams sends an activity again, with the same id, when the bot took more
+        # than 15 seconds over it (a first question while the model loads, a busy
+        # host): it is answered once.
+        if not await asyncio.to_thread(_first_time, seen, ctx):
+            log.info("ignoring a redelivered activity")
+            return
         try:
             if isinstance(ctx.activity.value, dict) and "stp" in ctx.activity.value:
                 await _card_action(bot, ctx, ctx.activity.value)
