@@ -154,7 +154,7 @@ def _load_changed(
     """Parse and chunk, at arm's length, only the files that are new or changed since
     `previous`; a file skipped before with the same checksum keeps its reason unparsed.
 
-    Chunking there puts sentence splitting (a tenth of a build) on every core, and
+    Chunking there puts sentence splitting (a seventh of a build) on every core, and
     under the time and memory limits that guard parsing.
     """
     from stpbot.ingest.isolation import load_isolated
