@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.lexical import query_tokens
+from stpbot.shortlist import top_positive, union, unit_max
 from stpbot.vector_index import SEARCH_K, inner_products, search_soon
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ LEXICAL_WEIGHT = 0.5
 CONTEXT_PENALTY = 0.06
 CONTEXT_LEXICAL_SHARE = 0.5
 LEXICAL_CANDIDATES = 64
-TOP_GROUP = 64
-MIN_GROUP = 8
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
 # A follow-up's own words weigh more than the question it follows.
@@ -100,55 +99,6 @@ class _Scores:
     score: np.ndarray
     sims: np.ndarray  # per view, for the rows in order
     offsets: np.ndarray  # rows[i]'s views are sims[offsets[i]:offsets[i + 1]]
-
-
-def _unit_max(scores: np.ndarray, weight: float = 1.0) -> np.ndarray:
-    """Scale BM25 scores, in place, so the best passage for this query scores `weight`."""
-    top = float(scores.max()) if scores.size else 0.0
-    if top > 0:
-        scores *= weight / top
-    return scores
-
-
-def top_positive(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the `k` highest positive scores, in no particular order.
-
-    In a large collection most passages share some word with a question (three in
-    four, in the synthetic ones), so ranking all of them cost 1-2 ms at 160,000
-    passages. The scores are dealt into groups, and the k-th highest group maximum
-    is a floor that at least k scores reach; only the groups whose maximum reaches
-    it are read again. A group is every n-th score, not a run: numpy takes the
-    maxima of the rows of a (64, n) array ten times faster than of an (n, 64) one
-    (0.1 against 1.0 ms at a million).
-    """
-    import numpy as np
-
-    floor = 0.0
-    # Shorter groups in smaller collections: the floor needs more than 4k of them.
-    length = min(TOP_GROUP, scores.size // (4 * k + 1))
-    groups = scores.size // max(1, length)
-    if length >= MIN_GROUP:
-        maxima = scores[: groups * length].reshape(length, groups).max(axis=0)
-        floor = float(np.partition(maxima, groups - k)[groups - k])
-    if floor > 0:
-        hot = np.flatnonzero(maxima >= floor)
-        inside = (np.arange(length)[:, None] * groups + hot).ravel()
-        rows = np.concatenate([inside, np.arange(groups * length, scores.size)])
-        rows = np.sort(rows[scores[rows] >= floor])  # ascending, so ties resolve as before
-    else:
-        rows = np.flatnonzero(scores > 0)
-    if rows.size > k:
-        rows = rows[np.argpartition(scores[rows], rows.size - k)[rows.size - k :]]
-    return rows
-
-
-def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of both: `np.union1d`, which took 20 microseconds
-    where a sort of a few hundred rows takes 5."""
-    import numpy as np
-
-    rows = np.sort(np.concatenate([a, b]).astype(np.int64, copy=False))
-    return rows[np.concatenate([[True], rows[1:] != rows[:-1]])] if rows.size else rows
 
 
 class _Pool:
@@ -219,12 +169,12 @@ class Retriever:
         # The vector search runs on a helper thread while BM25 runs here.
         found = search_soon(self.index.vectors, vector.reshape(1, -1), n_vec)
         tokens = query_tokens(text)
-        lexical = _unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
-        lexical += _unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
+        lexical = unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
+        lexical += unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
         _, ids = found.result()
         dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
-        return _Query(text, vector, lexical, _union(dense_rows, lexical_rows))
+        return _Query(text, vector, lexical, union(dense_rows, lexical_rows))
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -292,7 +242,7 @@ class Retriever:
                 own.rows[order], own.dense[order], lambda i: self._hit(own, order[i], own_words)
             )
         framed_query = self._query(f"{previous} {query}")
-        rows = _union(own_query.rows, framed_query.rows)
+        rows = union(own_query.rows, framed_query.rows)
         own = self._score(rows, own_query)
         framed = self._score(rows, framed_query)
         # A follow-up must itself be loosely about the briefings ("who said that?"
