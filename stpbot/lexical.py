@@ -98,3 +98,21 @@ class LexicalIndex:
             a, b = int(indptr[i]), int(indptr[i + 1])
             np.add.at(scores, indices[a:b], data[a:b])
         return scores
+
+    def rows_with_rarest(self, query: list[str], most: int) -> np.ndarray | None:
+        """The passages holding the query's rarest token: none when a token is unknown
+        (no passage holds them all), None when even the rarest is in over `most`."""
+        import numpy as np
+
+        vocab = self._model.vocab_dict
+        if not query:
+            return None
+        if any(t not in vocab for t in query):
+            return np.zeros(0, dtype=np.int64)
+        indptr = np.asarray(self._model.scores["indptr"])
+        counts = [(int(indptr[vocab[t] + 1] - indptr[vocab[t]]), vocab[t]) for t in query]
+        count, rarest = min(counts)
+        if count > most:
+            return None
+        a = int(indptr[rarest])
+        return np.asarray(self._model.scores["indices"][a : a + count], dtype=np.int64)

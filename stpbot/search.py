@@ -3,8 +3,10 @@
 A passage's dense score is its best match among several views (the passage, the
 passage after its preceding sentence, each sentence alone), so a question that
 matches one sentence, or needs the sentence before to make sense, still finds it.
-The answer gate uses the dense score alone: keyword overlap ("cake") is no sign
-that the briefings answer a question.
+The answer gate uses the dense score: keyword overlap ("cake") is no sign that
+the briefings answer a question. A rare proper name the question writes out in
+full is (names.py): the passages holding it pass the gate, whatever their
+dense score.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.lexical import query_tokens
-from stpbot.shortlist import top_positive, union, unit_max
+from stpbot.names import named_rows
+from stpbot.shortlist import marks, top_positive, union, unit_max
 from stpbot.vector_index import SEARCH_K, inner_products, search_soon
 
 if TYPE_CHECKING:
@@ -61,6 +64,7 @@ class Hit:
     # question's words: enough to pick the highlight when, and only if, it is shown.
     sentence_scores: np.ndarray | tuple[float, ...] = ()
     words: frozenset[str] = frozenset()
+    named: bool = False  # holds a rare name the question mentions (names.py)
 
     @property
     def highlight(self) -> tuple[int, int]:
@@ -87,6 +91,7 @@ class _Query:
     vector: np.ndarray
     lexical: np.ndarray  # fused BM25 of every passage, 0..1
     rows: np.ndarray  # candidate passages, ascending
+    named: np.ndarray  # those holding a rare name the question mentions, ascending
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +109,12 @@ class _Scores:
 class _Pool:
     """Candidate passages, best first; each becomes a Hit the first time it is looked at."""
 
-    def __init__(self, rows: np.ndarray, dense: np.ndarray, make: Callable[[int], Hit]) -> None:
+    def __init__(
+        self, rows: np.ndarray, dense: np.ndarray, named: np.ndarray, make: Callable[[int], Hit]
+    ) -> None:
         self.rows = rows
         self.dense = dense
+        self.named = named
         self._make = make
         self._made: list[Hit] = []
 
@@ -172,9 +180,13 @@ class Retriever:
         lexical = unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
         lexical += unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
+        named = named_rows(text, self.index.lexical, self.index.passages)
         _, ids = found.result()
         dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
-        return _Query(text, vector, lexical, union(dense_rows, lexical_rows))
+        rows = union(dense_rows, lexical_rows)
+        if named.size:
+            rows = union(rows, named)
+        return _Query(text, vector, lexical, rows, named)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -192,7 +204,7 @@ class Retriever:
         score = dense + self.lexical_weight * lexical
         return _Scores(rows, dense, lexical, score, sims, offsets)
 
-    def _hit(self, scores: _Scores, at: int, words: frozenset[str]) -> Hit:
+    def _hit(self, scores: _Scores, at: int, words: frozenset[str], named: bool) -> Hit:
         """The Hit for the row at position `at` of `scores`."""
         row = int(scores.rows[at])
         end = int(scores.offsets[at + 1])
@@ -208,6 +220,7 @@ class Retriever:
             # Sentence views come last, in sentence order (indexer._views).
             sentence_scores=scores.sims[end - n : end] if n > 1 else (),
             words=words,
+            named=named,
         )
 
     def _ranked(self, order: np.ndarray, score: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -236,10 +249,15 @@ class Retriever:
         own_words = _words(query)
         if previous is None:
             own = self._score(own_query.rows, own_query)
+            named = marks(own.rows, own_query.named)
             order = np.argsort(-own.score, kind="stable")
-            order = self._ranked(order[own.dense[order] >= self.floor][:limit], own.score, own.rows)
+            keep = (own.dense[order] >= self.floor) | named[order]
+            order = self._ranked(order[keep][:limit], own.score, own.rows)
             return _Pool(
-                own.rows[order], own.dense[order], lambda i: self._hit(own, order[i], own_words)
+                own.rows[order],
+                own.dense[order],
+                named[order],
+                lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
             )
         framed_query = self._query(f"{previous} {query}")
         rows = union(own_query.rows, framed_query.rows)
@@ -255,19 +273,24 @@ class Retriever:
         lexical = FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical
         framed_words = _words(f"{previous} {query}")
         dense = np.where(use_framed, framed.dense, own.dense)
+        # Names count from the question itself, and from the one before when carried.
+        named = marks(rows, own_query.named)
+        if carry:
+            named |= marks(rows, framed_query.named)
         order = np.argsort(-blended, kind="stable")
-        order = self._ranked(order[dense[order] >= self.floor][:limit], blended, rows)
+        keep = (dense[order] >= self.floor) | named[order]
+        order = self._ranked(order[keep][:limit], blended, rows)
 
         def made(i: int) -> Hit:
             at = int(order[i])
             hit = (
-                self._hit(framed, at, framed_words)
+                self._hit(framed, at, framed_words, bool(named[at]))
                 if use_framed[at]
-                else self._hit(own, at, own_words)
+                else self._hit(own, at, own_words, bool(named[at]))
             )
             return replace(hit, score=float(blended[at]), lexical=float(lexical[at]))
 
-        return _Pool(rows[order], dense[order], made)
+        return _Pool(rows[order], dense[order], named[order], made)
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
         """The best `limit` passages by fused score, before the gate and diversity.
@@ -282,7 +305,9 @@ class Retriever:
 
     def answerable(self, hits: list[Hit]) -> bool:
         """Whether the best passage is close enough in meaning to count as an answer."""
-        return bool(hits) and max(h.dense for h in hits) >= self.threshold
+        return bool(hits) and (
+            max(h.dense for h in hits) >= self.threshold or any(h.named for h in hits)
+        )
 
     def passage_vector(self, row: int) -> np.ndarray:
         vectors, roles = self._views(row)
@@ -306,7 +331,9 @@ class Retriever:
         """
         # Usually a handful of the pool are looked at: each becomes a Hit on first use.
         pool = self._pool(query, max(50, k * 5), previous)
-        if not pool.dense.size or float(pool.dense.max()) < self.threshold:
+        if not pool.dense.size or (
+            float(pool.dense.max()) < self.threshold and not pool.named.any()
+        ):
             return []
         padded = _padded(f"{previous} {query}" if previous else query)
         chosen: list[Hit] = []

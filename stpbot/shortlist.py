@@ -63,3 +63,10 @@ def union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     rows = np.sort(np.concatenate([a, b]).astype(np.int64, copy=False))
     return rows[np.concatenate([[True], rows[1:] != rows[:-1]])] if rows.size else rows
+
+
+def marks(rows: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """Which of `rows` are among `marked` (both ascending); no search when none are."""
+    import numpy as np
+
+    return np.isin(rows, marked) if marked.size else np.zeros(rows.size, dtype=bool)
