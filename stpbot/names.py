@@ -2,9 +2,9 @@
 
 A sentence-embedding model knows little of a name it never saw in training, so
 "What did Paul Briddock say?" is no closer in meaning to the one passage quoting
-him than to unrelated ones (0.28 against 0.30), and the answer gate turned it away. A rare name
-written out in full is better evidence than that: a passage holding it is about
-what the question asks. Only names of two or more capitalised words, or an
+him than to unrelated ones (0.28 against 0.30), and the answer gate turned it
+away. A rare name written out in full is better evidence than that: a passage
+holding it is about what the question asks. Only names of two or more capitalised words, or an
 acronym, count ("Birmingham" alone might be the city in any question), and only
 when few passages hold them: a name on every page ("NHS England") says nothing
 about which one answers.
