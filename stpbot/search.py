@@ -303,11 +303,14 @@ class Retriever:
         """
         return list(self._pool(query, limit, previous))
 
+    def _clears(self, best_dense: float, named: bool) -> bool:
+        """The answer gate: a passage close enough in meaning, or one holding a rare
+        name the question mentions."""
+        return best_dense >= self.threshold or named
+
     def answerable(self, hits: list[Hit]) -> bool:
         """Whether the best passage is close enough in meaning to count as an answer."""
-        return bool(hits) and (
-            max(h.dense for h in hits) >= self.threshold or any(h.named for h in hits)
-        )
+        return bool(hits) and self._clears(max(h.dense for h in hits), any(h.named for h in hits))
 
     def passage_vector(self, row: int) -> np.ndarray:
         vectors, roles = self._views(row)
@@ -331,9 +334,7 @@ class Retriever:
         """
         # Usually a handful of the pool are looked at: each becomes a Hit on first use.
         pool = self._pool(query, max(50, k * 5), previous)
-        if not pool.dense.size or (
-            float(pool.dense.max()) < self.threshold and not pool.named.any()
-        ):
+        if not pool.dense.size or not self._clears(float(pool.dense.max()), bool(pool.named.any())):
             return []
         padded = _padded(f"{previous} {query}" if previous else query)
         chosen: list[Hit] = []
