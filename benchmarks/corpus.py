@@ -97,10 +97,10 @@ def make_corpus(folder: Path, passages: int, seed: int = 7) -> None:
 
 def views_of(knowledge: Path, count: int) -> list[str]:
     """The first `count` texts the indexer would embed for this folder."""
-    from stpbot.chunking import chunk_document
+    from stpbot.chunk.chunking import chunk_document
+    from stpbot.index.embedding_views import ViewPlan
     from stpbot.ingest import discover, load_document
     from stpbot.ingest.loaded import Limits
-    from stpbot.views import ViewPlan
 
     plan = ViewPlan(summed=True)
     for path in discover(knowledge):

@@ -110,7 +110,7 @@ BUILD = """
 import json, resource, time
 from pathlib import Path
 from stpbot.embedding import open_embedder
-from stpbot.indexer import build_index
+from stpbot.index.build import build_index
 if __name__ == "__main__":
     embedder = open_embedder(cache_dir=Path({cache!r}))
     embedder.load()  # the model loads before the clock starts: the build time is the build's

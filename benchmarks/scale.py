@@ -8,7 +8,7 @@ knowledge folder is written and read back by the ingest code, and the chunker
 groups the sentences. Only pysbd is replaced, by the generator's own sentence
 boundaries, because it runs at about 900 passages/s. Both BM25 indexes, the
 vector graph and its tuning, the manifest and the files come from
-`stpbot.index.publish`.
+`stpbot.index.store.publish`.
 
 The timings then run the production code on the result: warm answers, the query
 embedding alone, and a fresh `stpbot ask` (cold start, with its staleness check
@@ -35,7 +35,7 @@ SOURCE = """
 import json
 from pathlib import Path
 from stpbot.embedding import open_embedder
-from stpbot.indexer import build_index
+from stpbot.index.build import build_index
 if __name__ == "__main__":
     report = build_index(Path({k!r}), Path({i!r}), open_embedder(cache_dir=Path({cache!r})))
     print(json.dumps({{"passages": report.manifest.passage_count}}))
@@ -46,9 +46,9 @@ import json, resource, sys, time
 from pathlib import Path
 import numpy as np
 from stpbot import chunking
-from stpbot.index import DocumentEntry, IndexContents, publish
+from stpbot.index.store import DocumentEntry, IndexContents, publish
 from stpbot.ingest import discover, load_document
-from stpbot.views import ViewPlan, preceding
+from stpbot.index.embedding_views import ViewPlan, preceding
 from corpus import blended, synthetic_documents
 
 if __name__ == "__main__":

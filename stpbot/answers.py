@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from stpbot.documents import Source
-    from stpbot.search import Hit
+    from stpbot.retrieve.retriever import Hit
 
 
 @dataclass(frozen=True, slots=True)

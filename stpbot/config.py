@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from stpbot.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, MODEL_CACHE, Backend
 from stpbot.engine import MAX_QUESTION_CHARS
 from stpbot.ingest.loaded import MB, Limits
-from stpbot.search import DEFAULT_THRESHOLD
+from stpbot.retrieve.retriever import DEFAULT_THRESHOLD
 
 
 class Settings(BaseSettings):

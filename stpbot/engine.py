@@ -15,15 +15,15 @@ from stpbot.answers import (
     summary_from,
 )
 from stpbot.errors import QuestionError
-from stpbot.index import load_index
-from stpbot.indexer import BuildProgress, BuildReport, build_index, is_stale
-from stpbot.search import DEFAULT_THRESHOLD, Retriever
+from stpbot.index.build import BuildProgress, BuildReport, build_index, is_stale
+from stpbot.index.store import load_index
+from stpbot.retrieve.retriever import DEFAULT_THRESHOLD, Retriever
 from stpbot.topics import Topic, find_topic, load_topics
 
 if TYPE_CHECKING:
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
-    from stpbot.index import LoadedIndex
+    from stpbot.index.store import LoadedIndex
     from stpbot.ingest.loaded import Limits
 
 MAX_QUESTION_CHARS = 2000

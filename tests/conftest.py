@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stpbot.chunking import Passage
+from stpbot.chunk.chunking import Passage
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -111,7 +111,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, embedder):
     """A copy of knowledge/ and an index built from it: (knowledge_dir, index_dir)."""
-    from stpbot.indexer import build_index
+    from stpbot.index.build import build_index
 
     root = tmp_path_factory.mktemp("built")
     knowledge = root / "knowledge"
@@ -458,9 +458,9 @@ class SlackServer:
 
 
 def serve_slack(fake, tmp_path, knowledge, index, embedder):
-    from stpbot.chat import ChatBot
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
 

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from stpbot.commands import Kind, parse_command
-from stpbot.feedback import FeedbackStore
-from stpbot.memory import Conversations, SeenEvents
+from stpbot.chat.commands import Kind, parse_command
+from stpbot.chat.feedback import FeedbackStore
+from stpbot.chat.memory import Conversations, SeenEvents
 
 
 @pytest.mark.parametrize(
@@ -75,8 +75,8 @@ def test_user_hashes_are_salted_per_store(tmp_path):
 
 @pytest.fixture
 def bot(workspace, embedder, tmp_path):
-    from stpbot.chat import ChatBot
-    from stpbot.host import EngineHost
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.live_engine import EngineHost
 
     knowledge, index = workspace
     host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
@@ -115,7 +115,7 @@ def test_failed_reindex_keeps_the_old_index_serving(bot):
 def test_one_reindex_at_a_time_and_only_for_admins(bot):
     import threading
 
-    from stpbot.chat import NOT_ADMIN, REINDEX_BUSY
+    from stpbot.chat.bot import NOT_ADMIN, REINDEX_BUSY
 
     assert bot.reindex("USOMEONE", lambda p: None, lambda o: None).message == NOT_ADMIN
     (bot.host.knowledge_dir / "extra.md").write_text("# Extra\n\nA new paragraph to embed.\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from stpbot.chunking import MAX_SENTENCES, chunk_document, document_text
+from stpbot.chunk.chunking import MAX_SENTENCES, chunk_document, document_text
 from stpbot.documents import Block, Document, Source
 from stpbot.ingest import discover, load_document
 from tests.conftest import KNOWLEDGE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from stpbot.index import current_version
+from stpbot.index.store import current_version
 
 SOURCE_KEYS = {"id", "title", "publisher", "author", "date", "url", "path", "locator"}
 

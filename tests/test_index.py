@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, StpbotError
-from stpbot.index import current_version, load_index, read_manifest
-from stpbot.indexer import build_index, is_stale
+from stpbot.index.build import build_index, is_stale
+from stpbot.index.store import current_version, load_index, read_manifest
 
 
 def test_manifest_records_model_counts_and_checksums(built):
@@ -153,7 +153,7 @@ def test_a_touched_but_intact_file_is_hashed_once_then_trusted(workspace):
 
 
 def test_knowledge_checksums_are_reused_while_files_are_unchanged_and_edits_still_count(workspace):
-    from stpbot.indexer import STATE_CACHE, knowledge_state
+    from stpbot.index.build import STATE_CACHE, knowledge_state
 
     knowledge, index = workspace
     for path in knowledge.rglob("*"):

@@ -10,7 +10,7 @@ import time
 from conftest import cli_environment, stpbot_executable
 from reports import ALLOTMENTS, make_pdf
 
-from stpbot.index import current_version, load_index, read_manifest
+from stpbot.index.store import current_version, load_index, read_manifest
 
 QUESTION = "why were patients absent from STP governance?"
 
@@ -44,7 +44,7 @@ def assert_old_index_serves(knowledge, index, embedder, version):
 
 def long_report(knowledge, index, paragraphs=2000):
     """One more report, long enough that embedding it takes many seconds."""
-    from stpbot.index import load_index, read_manifest
+    from stpbot.index.store import load_index, read_manifest
 
     manifest = read_manifest(index)
     texts = [p.text for p in load_index(index, manifest.model, manifest.backend).passages]
@@ -87,9 +87,9 @@ def test_sigkill_while_publishing_leaves_the_old_index_serving(workspace, embedd
 def test_running_bot_switches_to_a_published_index_without_dropping_questions(
     workspace, embedder, tmp_path, run_cli
 ):
-    from stpbot.chat import ChatBot
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost
 
     knowledge, index = workspace
     host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
@@ -130,7 +130,7 @@ def test_running_bot_switches_to_a_published_index_without_dropping_questions(
 
 
 def test_rollback_from_the_cli_and_the_bot_follows(workspace, embedder, run_cli):
-    from stpbot.host import EngineHost
+    from stpbot.chat.live_engine import EngineHost
 
     knowledge, index = workspace
     first = current_version(index)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 from conftest import EVAL_FILE, KNOWLEDGE
 
-from stpbot.lexical import LexicalIndex, query_tokens, tokenize
+from stpbot.index.lexical import LexicalIndex, query_tokens, tokenize
 
 ODD = [
     "",

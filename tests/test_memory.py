@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from stpbot.memory import SharedConversations, SharedSeenEvents
+from stpbot.chat.memory import SharedConversations, SharedSeenEvents
 
 IDS = [f"Ev{i}" for i in range(200)]
 

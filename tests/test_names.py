@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stpbot.lexical import LexicalIndex
-from stpbot.names import MOST_PASSAGES, named_rows, proper_names
+from stpbot.index.lexical import LexicalIndex
+from stpbot.retrieve.proper_names import MOST_PASSAGES, named_rows, proper_names
 from tests.conftest import make_passage
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import make_passage
 
-from stpbot.chunking import Passage
+from stpbot.chunk.chunking import Passage
 from stpbot.errors import IndexCorruptError
-from stpbot.passage_store import PassageStore, starts_file, write_passages
+from stpbot.index.passages import PassageStore, starts_file, write_passages
 
 
 def passage(number: int) -> Passage:

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from stpbot.answers import Answer, Comparison, Quote, SourceGroup, Summary
+from stpbot.chat.replies import AnswerReply, ComparisonReply, HelpReply, SourcesReply, SummaryReply
 from stpbot.documents import Source
 from stpbot.engine import SourceInfo
 from stpbot.render import slack as render
-from stpbot.replies import AnswerReply, ComparisonReply, HelpReply, SourcesReply, SummaryReply
 from stpbot.topics import Topic
 
 HOSTILE = "Ping <!channel> and <@U123> now. Also <https://evil.example|click> & &lt;b&gt;."

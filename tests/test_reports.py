@@ -18,8 +18,8 @@ from reports import (
 )
 
 from stpbot.errors import DocumentError
-from stpbot.index import current_version, load_index, read_manifest
-from stpbot.indexer import build_index
+from stpbot.index.build import build_index
+from stpbot.index.store import current_version, load_index, read_manifest
 from stpbot.ingest import Limits, load_document
 from stpbot.ingest.loaded import MB
 
@@ -228,7 +228,7 @@ def test_word_and_web_reports_answer_with_paragraph_locators(workspace, embedder
 
 
 def test_rollback_returns_to_the_previous_version(workspace, embedder):
-    from stpbot.index import rollback
+    from stpbot.index.store import rollback
 
     knowledge, index = workspace
     first = current_version(index)

@@ -10,7 +10,7 @@ import pytest
 
 from stpbot.errors import QuestionError
 from stpbot.evaluation import DEPTH, Report, load_questions, score
-from stpbot.shortlist import top_positive
+from stpbot.retrieve.shortlist import top_positive
 from tests.conftest import EVAL_FILE
 
 # Phrases that only page furniture uses; no quote may ever contain them.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from stpbot.chunk.sentences import WINDOW, locate, pysbd_spans, split_sentences
 from stpbot.ingest import discover, load_document
-from stpbot.sentences import WINDOW, locate, pysbd_spans, split_sentences
 from tests.conftest import KNOWLEDGE
 
 

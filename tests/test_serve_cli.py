@@ -21,7 +21,7 @@ from conftest import (
 )
 from test_slack_http import mention
 
-from stpbot.index import current_version
+from stpbot.index.store import current_version
 
 
 def test_serve_needs_a_bot_token(run_cli, built):

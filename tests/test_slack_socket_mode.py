@@ -23,9 +23,9 @@ class RecordingSocket:
 
 @pytest.fixture
 def socket_app(fake_slack, tmp_path, built, embedder):
-    from stpbot.chat import ChatBot
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
     from stpbot.slack.server import socket_mode_handler

@@ -169,9 +169,9 @@ def keys():
 
 @pytest.fixture
 def teams_bot(built, embedder, tmp_path):
-    from stpbot.chat import ChatBot
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost
 
     knowledge, index = built
     host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)

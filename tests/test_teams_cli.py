@@ -11,7 +11,7 @@ import zipfile
 
 from conftest import cli_environment, free_port, stpbot_executable
 
-from stpbot.commands import USAGE
+from stpbot.chat.commands import USAGE
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 

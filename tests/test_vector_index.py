@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stpbot.vector_index import (
+from stpbot.index.vectors import (
     EXACT_UP_TO,
     HNSW_LINKS,
     TARGET_RECALL,

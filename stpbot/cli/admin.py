@@ -12,7 +12,7 @@ from stpbot.errors import StpbotError
 if TYPE_CHECKING:
     from stpbot.config import Settings
     from stpbot.embedding import Embedder
-    from stpbot.indexer import BuildReport
+    from stpbot.index.build import BuildReport
 
 
 def index(
@@ -42,7 +42,7 @@ def index(
 
 
 def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildReport:
-    from stpbot.indexer import build_index
+    from stpbot.index.build import build_index
 
     progress = BuildBar()
     try:
@@ -61,7 +61,7 @@ def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildRepo
 
 
 def _rollback(settings: Settings) -> None:
-    from stpbot.index import rollback
+    from stpbot.index.store import rollback
 
     manifest = rollback(settings.index_dir)
     out = console(stderr=True)
@@ -78,7 +78,7 @@ def _watch(settings: Settings, model: Embedder) -> None:
     """Rebuild after each burst of changes settles; errors are reported, not fatal."""
     from watchfiles import watch
 
-    from stpbot.indexer import is_stale
+    from stpbot.index.build import is_stale
 
     out = console(stderr=True)
     ready = False
@@ -118,8 +118,8 @@ def feedback(
 
     from rich.table import Table
 
+    from stpbot.chat.feedback import FeedbackStore
     from stpbot.cli.common import print_json
-    from stpbot.feedback import FeedbackStore
 
     path = load_settings().feedback_db
     if not path.exists():

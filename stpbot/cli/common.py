@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from stpbot.config import Settings
     from stpbot.embedding import Embedder
     from stpbot.engine import Engine
-    from stpbot.indexer import BuildReport
+    from stpbot.index.build import BuildReport
 
 EXIT_USER_ERROR = 2
 

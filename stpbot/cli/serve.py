@@ -11,7 +11,7 @@ from stpbot.cli.common import BuildBar, console, embedder, load_settings, report
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
-    from stpbot.chat import ChatBot
+    from stpbot.chat.bot import ChatBot
     from stpbot.config import Settings
 
 app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
@@ -19,10 +19,10 @@ app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
 
 def open_bot(settings: Settings, frontend: str) -> ChatBot:
     """Load (or build) the index and wire the bot every chat frontend talks to."""
-    from stpbot.chat import ChatBot
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost
-    from stpbot.memory import SharedConversations
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.memory import SharedConversations
 
     host = EngineHost(
         knowledge_dir=settings.knowledge_dir,
@@ -122,7 +122,7 @@ def _ensure_index(settings: Settings) -> None:
     import subprocess
     import sys
 
-    from stpbot.indexer import is_stale
+    from stpbot.index.build import is_stale
 
     def stale() -> bool:
         return is_stale(
@@ -227,7 +227,7 @@ def teams(
     warnings.filterwarnings("ignore", message="The bot client is deprecated")
     warnings.filterwarnings("ignore", message="HtmlWidgetSecurityPolicy is in preview")
 
-    from stpbot.memory import SharedSeenEvents
+    from stpbot.chat.memory import SharedSeenEvents
     from stpbot.teams.app import create_app
     from stpbot.teams.server import http_server, run
 

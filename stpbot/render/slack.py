@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stpbot.commands import USAGE
-from stpbot.render.attribution import attribution_parts
-from stpbot.render.reindex import reindex_lines
-from stpbot.render.trim import fit_quote
-from stpbot.replies import (
+from stpbot.chat.commands import USAGE
+from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
     HelpReply,
@@ -23,12 +20,15 @@ from stpbot.replies import (
     SummaryReply,
     TopicsReply,
 )
+from stpbot.render.attribution import attribution_parts
+from stpbot.render.reindex import reindex_lines
+from stpbot.render.trim import fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
+    from stpbot.chat.live_engine import ReindexOutcome, ReindexProgress
+    from stpbot.chat.replies import Outcome, ReportLearned
     from stpbot.documents import Source
-    from stpbot.host import ReindexOutcome, ReindexProgress
-    from stpbot.replies import Outcome, ReportLearned
     from stpbot.topics import Topic
 
 Block = dict[str, Any]

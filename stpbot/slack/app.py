@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from stpbot.memory import SharedSeenEvents
+from stpbot.chat.memory import SharedSeenEvents
 from stpbot.slack import listeners
 from stpbot.slack.deps import Deps, install
 from stpbot.slack.files import SLACK_FILE_HOSTS
@@ -15,7 +15,7 @@ from stpbot.slack.files import SLACK_FILE_HOSTS
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from stpbot.chat import ChatBot
+    from stpbot.chat.bot import ChatBot
     from stpbot.config import Settings
 
 log = logging.getLogger("stpbot.slack")

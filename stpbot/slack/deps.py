@@ -8,14 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stpbot.memory import EventLog, SeenEvents
+from stpbot.chat.memory import EventLog, SeenEvents
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from slack_bolt import BoltContext
 
-    from stpbot.chat import ChatBot
+    from stpbot.chat.bot import ChatBot
 
 log = logging.getLogger("stpbot.slack")
 

@@ -12,18 +12,18 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from stpbot.commands import Kind, parse_message
-from stpbot.memory import SeenEvents
+from stpbot.chat.commands import Kind, parse_message
+from stpbot.chat.memory import SeenEvents
+from stpbot.chat.replies import Refusal
 from stpbot.render import teams as render
-from stpbot.replies import Refusal
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from microsoft_teams.apps import ActivityContext, App
 
-    from stpbot.chat import ChatBot
-    from stpbot.host import ReindexOutcome
-    from stpbot.memory import EventLog
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.live_engine import ReindexOutcome
+    from stpbot.chat.memory import EventLog
 
 log = logging.getLogger("stpbot.teams")
 

@@ -8,7 +8,7 @@ import zipfile
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from stpbot.commands import USAGE
+from stpbot.chat.commands import USAGE
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from stpbot.chat.replies import AnswerReply, Refusal
 from stpbot.render import slack as render
-from stpbot.replies import AnswerReply, Refusal
-from stpbot.slack import replies
+from stpbot.slack import send
 from stpbot.slack.deps import deps_of
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def record_vote(
     ack()
     deps = deps_of(context)
     helpful = action["action_id"] == render.HELPFUL
-    replies.private(respond, deps.bot.vote_reply(action["value"], body["user"]["id"], helpful))
+    send.private(respond, deps.bot.vote_reply(action["value"], body["user"]["id"], helpful))
 
 
 def show_more(
@@ -60,13 +60,13 @@ def show_more(
     deps = deps_of(context)
     private = _is_ephemeral(body)
 
-    def send(blocks: list[dict[str, Any]], text: str) -> None:
+    def deliver(blocks: list[dict[str, Any]], text: str) -> None:
         if private:
-            replies.private(respond, text, blocks)
+            send.private(respond, text, blocks)
             return
         message = body.get("message", {})
         thread = message.get("thread_ts") or message.get("ts")
-        replies.post(client, body["channel"]["id"], text, blocks, thread)
+        send.post(client, body["channel"]["id"], text, blocks, thread)
 
     def job() -> None:
         reply = deps.bot.more(action["value"])
@@ -74,10 +74,10 @@ def show_more(
             blocks = render.answer_blocks(reply, show_question=True, share=private)
         else:
             blocks = render.blocks_for(reply)
-        send(blocks, render.fallback_text(reply))
+        deliver(blocks, render.fallback_text(reply))
 
     deps.submit(
-        job, lambda: send(render.refusal_blocks(render.SOMETHING_WRONG), render.SOMETHING_WRONG)
+        job, lambda: deliver(render.refusal_blocks(render.SOMETHING_WRONG), render.SOMETHING_WRONG)
     )
 
 
@@ -96,7 +96,7 @@ def share_in_channel(
     def job() -> None:
         reply = deps.bot.replay(action["value"])
         if isinstance(reply, Refusal):
-            replies.private(respond, reply.message)
+            send.private(respond, reply.message)
             return
         respond(
             response_type="in_channel",
@@ -107,4 +107,4 @@ def share_in_channel(
             unfurl_media=False,
         )
 
-    deps.submit(job, lambda: replies.private(respond, render.SOMETHING_WRONG))
+    deps.submit(job, lambda: send.private(respond, render.SOMETHING_WRONG))

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from stpbot.commands import Kind, parse_command
+from stpbot.chat.commands import Kind, parse_command
+from stpbot.chat.replies import Refusal
 from stpbot.render import slack as render
-from stpbot.replies import Refusal
-from stpbot.slack import replies
+from stpbot.slack import send
 from stpbot.slack.deps import deps_of, plain_text
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext, Respond
     from slack_sdk import WebClient
 
-    from stpbot.host import ReindexOutcome
+    from stpbot.chat.live_engine import ReindexOutcome
     from stpbot.slack.deps import Deps
 
 log = logging.getLogger("stpbot.slack")
@@ -60,9 +60,9 @@ def handle_stp(
         reply = deps.bot.run(parsed, user)
         share = not isinstance(reply, Refusal)
         blocks = render.blocks_for(reply, share=share)
-        replies.private(respond, render.fallback_text(reply), blocks, replace=True)
+        send.private(respond, render.fallback_text(reply), blocks, replace=True)
 
-    deps.submit(job, lambda: replies.private(respond, render.SOMETHING_WRONG, replace=True))
+    deps.submit(job, lambda: send.private(respond, render.SOMETHING_WRONG, replace=True))
 
 
 def _reindex(
@@ -78,7 +78,7 @@ def _reindex(
         )
         return
     ack(response_type="ephemeral", text="Rebuilding the index; I will post its progress here.")
-    message = replies.ProgressMessage(client)
+    message = send.ProgressMessage(client)
 
     def done(outcome: ReindexOutcome) -> None:
         text = render.reindex_done_text(outcome)
@@ -86,7 +86,7 @@ def _reindex(
             if message.where:
                 message.update(text)
             else:
-                replies.private(respond, text)
+                send.private(respond, text)
         except Exception as exc:
             log.error("could not report the rebuild: %s", type(exc).__name__)
 

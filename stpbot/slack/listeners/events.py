@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from stpbot.chat.replies import Refusal
 from stpbot.render import slack as render
-from stpbot.replies import Refusal
-from stpbot.slack import replies
+from stpbot.slack import send
 from stpbot.slack.deps import deps_of, plain_text
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def _answer_in_thread(
     conversation = f"slack:{channel}:{thread}" if thread else None
 
     def post(blocks: list[dict[str, Any]], text: str) -> None:
-        replies.post(client, channel, text, blocks, thread)
+        send.post(client, channel, text, blocks, thread)
 
     def job() -> None:
         _react(client, "reactions_add", channel, ts)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from stpbot.chat.replies import Refusal
 from stpbot.render import slack as render
-from stpbot.replies import Refusal
-from stpbot.slack import replies
+from stpbot.slack import send
 from stpbot.slack.deps import deps_of
 from stpbot.slack.files import DownloadError, download
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from slack_bolt import App, BoltContext
     from slack_sdk import WebClient
 
-    from stpbot.replies import ReportLearned
+    from stpbot.chat.replies import ReportLearned
 
 log = logging.getLogger("stpbot.slack")
 
@@ -38,14 +38,14 @@ def add_shared_report(
     name, size = str(shared.get("name") or "report"), int(shared.get("size") or 0)
 
     def say(text: str) -> None:
-        replies.post(client, channel, text, render.refusal_blocks(text))
+        send.post(client, channel, text, render.refusal_blocks(text))
 
     refusal = deps.bot.add_refusal(user, name, size)
     if refusal is not None:
         say(refusal.message)
         return
     token = context.bot_token or client.token or ""
-    message = replies.ProgressMessage(client)
+    message = send.ProgressMessage(client)
     message.post(render.reading_text(name), channel)
 
     def done(result: ReportLearned | Refusal) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from stpbot.chunking import Passage
+from stpbot.chunk.chunking import Passage
 from stpbot.errors import IndexCorruptError
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stpbot.sentences import Span, split_sentences
+from stpbot.chunk.sentences import Span, split_sentences
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from stpbot.lexical import query_tokens
+from stpbot.index.lexical import query_tokens
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy as np
 
-    from stpbot.chunking import Passage
-    from stpbot.lexical import LexicalIndex
+    from stpbot.chunk.chunking import Passage
+    from stpbot.index.lexical import LexicalIndex
 
 # A name held by more passages than this is common in the collection, not a pointer.
 MOST_PASSAGES = 8

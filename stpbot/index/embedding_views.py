@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from stpbot.chunking import Passage
-from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
+from stpbot.chunk.chunking import Passage
+from stpbot.index.store import ROLE_CONTEXT, ROLE_PASSAGE
 
 if TYPE_CHECKING:
     import numpy as np

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from slack_bolt import Respond
     from slack_sdk import WebClient
 
-    from stpbot.host import ReindexProgress
+    from stpbot.chat.live_engine import ReindexProgress
 
 log = logging.getLogger("stpbot.slack")
 

@@ -16,21 +16,21 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from stpbot.index import ROLE_CONTEXT, ROLE_PASSAGE
-from stpbot.lexical import query_tokens
-from stpbot.names import named_rows
-from stpbot.shortlist import marks, top_positive, union, unit_max
-from stpbot.vector_index import SEARCH_K, inner_products, search_soon
+from stpbot.index.lexical import query_tokens
+from stpbot.index.store import ROLE_CONTEXT, ROLE_PASSAGE
+from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
+from stpbot.retrieve.proper_names import named_rows
+from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     import numpy as np
 
-    from stpbot.chunking import Passage
+    from stpbot.chunk.chunking import Passage
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
-    from stpbot.index import LoadedIndex
+    from stpbot.index.store import LoadedIndex
 
 # Calibrated on MiniLM cosine scores: in-scope questions score 0.55 or more against
 # their best passage, unrelated ones under 0.25; the gate sits between.

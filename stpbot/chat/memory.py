@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from cachetools import TTLCache
 
-from stpbot import shared_sqlite
+from stpbot.chat import sqlite as shared_sqlite
 
 if TYPE_CHECKING:
     import sqlite3

@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stpbot import shared_sqlite
+from stpbot.chat import sqlite as shared_sqlite
 
 if TYPE_CHECKING:
     from pathlib import Path

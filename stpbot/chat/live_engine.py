@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING
 
 from stpbot.engine import MAX_QUESTION_CHARS, Engine
 from stpbot.errors import StpbotError
-from stpbot.index import current_version
-from stpbot.indexer import build_index
-from stpbot.search import DEFAULT_THRESHOLD
+from stpbot.index.build import build_index
+from stpbot.index.store import current_version
+from stpbot.retrieve.retriever import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
     from stpbot.embedding import Embedder
-    from stpbot.indexer import BuildProgress, BuildReport
+    from stpbot.index.build import BuildProgress, BuildReport
     from stpbot.ingest.loaded import Limits
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from stpbot.chunking import CHUNKER_VERSION, Passage, chunk_document
+from stpbot.chunk.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
-from stpbot.index import (
+from stpbot.index.embedding_views import ViewPlan, preceding
+from stpbot.index.integrity import read_record, write_record
+from stpbot.index.store import (
     FORMAT_VERSION,
     DocumentEntry,
     IndexContents,
@@ -27,8 +29,6 @@ from stpbot.index import (
     read_manifest,
 )
 from stpbot.ingest import Candidate, Limits, candidates, checksum, supported
-from stpbot.integrity import read_record, write_record
-from stpbot.views import ViewPlan, preceding
 
 if TYPE_CHECKING:
     import numpy as np

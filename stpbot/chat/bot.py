@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stpbot.answers import Answer
-from stpbot.commands import Command, Kind
-from stpbot.errors import QuestionError
-from stpbot.ingest import LOADERS
-from stpbot.ingest.loaded import MB, Limits
-from stpbot.memory import ConversationLog, Conversations
-from stpbot.replies import (
+from stpbot.chat.commands import Command, Kind
+from stpbot.chat.memory import ConversationLog, Conversations
+from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
     HelpReply,
@@ -27,12 +24,15 @@ from stpbot.replies import (
     SummaryReply,
     TopicsReply,
 )
+from stpbot.errors import QuestionError
+from stpbot.ingest import LOADERS
+from stpbot.ingest.loaded import MB, Limits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
-    from stpbot.feedback import FeedbackStore
-    from stpbot.host import EngineHost, ReindexOutcome, ReindexProgress
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import EngineHost, ReindexOutcome, ReindexProgress
     from stpbot.topics import Topic
 
 PAGE = 3

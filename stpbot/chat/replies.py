@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from stpbot.answers import Answer, Comparison, Summary
-    from stpbot.commands import Kind
+    from stpbot.chat.commands import Kind
     from stpbot.engine import SourceInfo
     from stpbot.topics import Topic
 

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from stpbot.chunking import Passage
+from stpbot.chunk.chunking import Passage
 from stpbot.documents import Source
 from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from stpbot.integrity import digests, record_verified, verify
-from stpbot.lexical import LexicalIndex
-from stpbot.passage_store import PassageStore, write_passages
-from stpbot.vector_index import VectorIndexInfo, build, prepare
+from stpbot.index.integrity import digests, record_verified, verify
+from stpbot.index.lexical import LexicalIndex
+from stpbot.index.passages import PassageStore, write_passages
+from stpbot.index.vectors import VectorIndexInfo, build, prepare
 
 if TYPE_CHECKING:
     import numpy as np

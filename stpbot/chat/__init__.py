@@ -1,0 +1,1 @@
+"""Chat: the conversation core every chat frontend (Slack, Teams) shares."""

@@ -1,0 +1,1 @@
+"""Chunk: documents into quotable passages of whole sentences."""

@@ -1,0 +1,1 @@
+"""Index: passages embedded, stored and published as crash-safe versions."""

@@ -1,0 +1,1 @@
+"""Retrieve: score passages for a question and keep the best, diverse few."""
