@@ -7,24 +7,19 @@ onnxruntime and tokenizers alone (see `onnx.py`).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from stpbot.embedding.models import fingerprint, offline_environment, resolve_model
+from stpbot.embedding.runtime import FP32, GRAPHS, INT8, TOKENIZER, ExportMeta, OnnxRuntime
 from stpbot.embedding.sbert import pooling_mode
 from stpbot.errors import StpbotError
 
-FP32 = "model.onnx"
-INT8 = "model-int8.onnx"
-TOKENIZER = "tokenizer.json"
-META = "embedder.json"
 # Sentences the export is checked on: the ONNX graph must agree with PyTorch.
 _PROBES = [
     "How will the public be involved in the plans?",
@@ -33,30 +28,6 @@ _PROBES = [
     "hospital beds",
 ]
 MIN_AGREEMENT = {FP32: 0.999, INT8: 0.98}
-GRAPHS = {"onnx": FP32, "onnx-int8": INT8}
-
-
-@dataclass
-class ExportMeta:
-    """What the runtime needs to embed as sentence-transformers would."""
-
-    model: str
-    fingerprint: str
-    dimension: int
-    max_seq_length: int
-    pooling: str  # "mean" or "cls"
-    inputs: list[str]
-    agreement: float  # worst cosine with PyTorch on the probe sentences
-
-    def save(self, folder: Path) -> None:
-        (folder / META).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-    @classmethod
-    def read(cls, folder: Path) -> ExportMeta | None:
-        try:
-            return cls(**json.loads((folder / META).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None
 
 
 def _pooling(model: Any, name: str) -> str:
@@ -142,8 +113,6 @@ def export(name: str, backend: str, folder: Path) -> ExportMeta:
     offline_environment(location)
     import numpy as np
     from sentence_transformers import SentenceTransformer
-
-    from stpbot.embedding.onnx import OnnxRuntime
 
     try:
         model = SentenceTransformer(location, device="cpu")

@@ -10,71 +10,15 @@ import fcntl
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stpbot.embedding.base import Embedder
-from stpbot.embedding.export import GRAPHS, TOKENIZER, ExportMeta
 from stpbot.embedding.models import fingerprint, resolve_model
+from stpbot.embedding.runtime import GRAPHS, ExportMeta, OnnxRuntime
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-class OnnxRuntime:
-    """A loaded ONNX graph and tokenizer that pool and normalise like sentence-transformers."""
-
-    def __init__(self, folder: Path, graph: str, meta: ExportMeta) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        self.meta = meta
-        self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
-        self.tokenizer.enable_truncation(max_length=meta.max_seq_length)
-        self.tokenizer.enable_padding()
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # Idle threads would spin for a while after each run, burning a core that a busy
-        # bot needs for the next request; single-query latency does not gain from it.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(
-            str(folder / graph), options, providers=["CPUExecutionProvider"]
-        )
-        # Tokenizer settings are shared state; encoding is guarded so a bot can answer
-        # while a reindex embeds (the session itself is safe to run from many threads).
-        self._lock = threading.Lock()
-
-    def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The last hidden states of a padded batch, and its attention mask."""
-        import numpy as np
-
-        with self._lock:
-            encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.meta.inputs:
-            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        hidden: np.ndarray = self.session.run(None, feeds)[0]
-        return hidden, mask
-
-    def sums(self, texts: list[str]) -> np.ndarray:
-        """Each text's token states summed, padding left out."""
-        import numpy as np
-
-        hidden, mask = self._hidden(texts)
-        # (batch, 1, tokens) @ (batch, tokens, dims): padding weighs zero.
-        summed = np.matmul(mask.astype(np.float32)[:, None, :], hidden)[:, 0]
-        return np.asarray(summed, dtype=np.float32)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        import numpy as np
-
-        # Mean pooling divides the sum by the token count, which normalising undoes.
-        pooled = self._hidden(texts)[0][:, 0] if self.meta.pooling == "cls" else self.sums(texts)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def cache_folder(cache_dir: Path, name: str, backend: str) -> Path:
