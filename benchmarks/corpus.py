@@ -100,7 +100,7 @@ def views_of(knowledge: Path, count: int) -> list[str]:
     from stpbot.chunk.chunking import chunk_document
     from stpbot.index.embedding_views import ViewPlan
     from stpbot.ingest import discover, load_document
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
     plan = ViewPlan(summed=True)
     for path in discover(knowledge):

@@ -154,7 +154,7 @@ print(json.dumps({{"p50": pick(answer, .5), "p95": pick(answer, .95),
 INDEX_ONLY = """
 import json, time
 import numpy as np
-from stpbot import vector_index
+from stpbot.index import vectors as vector_index
 from corpus import blended, recall_at_10
 source = np.load({src!r}, mmap_mode="r")
 queries = np.load({qs!r})

@@ -45,7 +45,7 @@ BUILD = """
 import json, resource, sys, time
 from pathlib import Path
 import numpy as np
-from stpbot import chunking
+from stpbot.chunk import chunking
 from stpbot.index.store import DocumentEntry, IndexContents, publish
 from stpbot.ingest import discover, load_document
 from stpbot.index.embedding_views import ViewPlan, preceding
@@ -114,7 +114,7 @@ def main() -> None:
         "--work", type=Path, help="folder to use (kept), instead of a temporary one"
     )
     args = parser.parse_args()
-    from stpbot.embedding import DEFAULT_BACKEND
+    from stpbot.defaults import DEFAULT_BACKEND
     from stpbot.embedding.models import DEFAULT_MODEL
 
     started = time.perf_counter()

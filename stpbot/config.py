@@ -11,10 +11,18 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from stpbot.embedding import DEFAULT_BACKEND, DEFAULT_MODEL, MODEL_CACHE, Backend
-from stpbot.engine import MAX_QUESTION_CHARS
-from stpbot.ingest.loaded import MB, Limits
-from stpbot.retrieve.retriever import DEFAULT_THRESHOLD
+from stpbot.defaults import (
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    DEFAULT_THRESHOLD,
+    MAX_FILE_MB,
+    MAX_PAGES,
+    MAX_QUESTION_CHARS,
+    MODEL_CACHE,
+    PARSE_MEMORY_MB,
+    PARSE_SECONDS,
+    Backend,
+)
 
 
 class Settings(BaseSettings):
@@ -32,10 +40,10 @@ class Settings(BaseSettings):
     model_cache: Path | None = None
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
-    max_file_mb: float = Field(50, gt=0)
-    max_pages: int = Field(2000, ge=1)
-    parse_seconds: float = Field(120, gt=0)
-    parse_memory_mb: int = Field(2048, ge=256)
+    max_file_mb: float = Field(MAX_FILE_MB, gt=0)
+    max_pages: int = Field(MAX_PAGES, ge=1)
+    parse_seconds: float = Field(PARSE_SECONDS, gt=0)
+    parse_memory_mb: int = Field(PARSE_MEMORY_MB, ge=256)
     feedback_db: Path = Path("state/feedback.sqlite3")
     # Events already answered and each thread's last question, shared by worker processes.
     memory_db: Path = Path("state/memory.sqlite3")
@@ -65,16 +73,6 @@ class Settings(BaseSettings):
     def model_cache_dir(self) -> Path:
         """The folder for ONNX exports: `model_cache`, or `models/` inside the index folder."""
         return self.model_cache or self.index_dir / MODEL_CACHE
-
-    @property
-    def limits(self) -> Limits:
-        """What one knowledge file may cost to read."""
-        return Limits(
-            max_bytes=int(self.max_file_mb * MB),
-            max_pages=self.max_pages,
-            parse_seconds=self.parse_seconds,
-            parse_memory_mb=self.parse_memory_mb,
-        )
 
     @field_validator(
         "slack_bot_token",

@@ -14,19 +14,19 @@ from stpbot.answers import (
     comparison_from,
     summary_from,
 )
+from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
 from stpbot.errors import QuestionError
 from stpbot.index.build import BuildProgress, BuildReport, build_index, is_stale
 from stpbot.index.store import load_index
-from stpbot.retrieve.retriever import DEFAULT_THRESHOLD, Retriever
+from stpbot.retrieve.retriever import Retriever
 from stpbot.topics import Topic, find_topic, load_topics
 
 if TYPE_CHECKING:
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.index.store import LoadedIndex
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
-MAX_QUESTION_CHARS = 2000
 SUMMARY_QUOTES = 6
 
 

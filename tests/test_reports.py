@@ -17,11 +17,11 @@ from reports import (
     make_zip_bomb,
 )
 
+from stpbot.defaults import MB
 from stpbot.errors import DocumentError
 from stpbot.index.build import build_index
 from stpbot.index.store import current_version, load_index, read_manifest
 from stpbot.ingest import Limits, load_document
-from stpbot.ingest.loaded import MB
 
 # --- loaders ---------------------------------------------------------------------
 

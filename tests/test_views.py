@@ -10,8 +10,7 @@ from conftest import MODEL_CACHE, make_passage
 
 from stpbot.embedding import open_embedder
 from stpbot.embedding.base import BATCH_CHARACTERS, Embedder, _batches
-from stpbot.index.embedding_views import ViewPlan, view_texts
-from stpbot.index.store import ROLE_CONTEXT, ROLE_PASSAGE
+from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE, ViewPlan, view_texts
 
 
 class RecordingEmbedder(Embedder):

@@ -24,9 +24,10 @@ from stpbot.chat.replies import (
     SummaryReply,
     TopicsReply,
 )
+from stpbot.defaults import MB
 from stpbot.errors import QuestionError
 from stpbot.ingest import LOADERS
-from stpbot.ingest.loaded import MB, Limits
+from stpbot.ingest.limits import Limits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stpbot.engine import MAX_QUESTION_CHARS, Engine
+from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
+from stpbot.engine import Engine
 from stpbot.errors import StpbotError
 from stpbot.index.build import build_index
 from stpbot.index.store import current_version
-from stpbot.retrieve.retriever import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from stpbot.embedding import Embedder
     from stpbot.index.build import BuildProgress, BuildReport
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
 log = logging.getLogger(__name__)
 

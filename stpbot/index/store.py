@@ -48,9 +48,6 @@ POINTER = "current"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
 KEEP_VERSIONS = 2
-# Vector roles: which view of a passage a vector embeds (>= 0: that sentence alone).
-ROLE_PASSAGE = -2
-ROLE_CONTEXT = -1
 
 REBUILD_HINT = "run `stpbot index --full` to rebuild it"
 

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stpbot.defaults import MB
 from stpbot.documents import Document, Source
 from stpbot.errors import DocumentError
 from stpbot.ingest.blocks import assemble_blocks, first_heading, normalise_space
 from stpbot.ingest.docx import load_docx
 from stpbot.ingest.html import load_html
-from stpbot.ingest.loaded import MB, Limits, Loaded
+from stpbot.ingest.limits import Limits
+from stpbot.ingest.loaded import Loaded
 from stpbot.ingest.pdf import load_pdf
 from stpbot.ingest.text import load_markdown, load_plaintext
 

@@ -9,12 +9,13 @@ import io
 import zipfile
 from typing import TYPE_CHECKING
 
+from stpbot.defaults import MB
 from stpbot.errors import DocumentError
 from stpbot.ingest.blocks import RawBlock
-from stpbot.ingest.loaded import MB, Loaded
+from stpbot.ingest.loaded import Loaded
 
 if TYPE_CHECKING:
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
 _HEADING_STYLES = ("heading", "title", "subtitle")
 

@@ -11,7 +11,7 @@ from stpbot.ingest.loaded import Loaded
 from stpbot.ingest.markdown import parse_markdown
 
 if TYPE_CHECKING:
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
 # Less main text than this is a page of links and furniture, not a briefing.
 MIN_TEXT = 200

@@ -14,9 +14,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, TypeVar
 
+from stpbot.defaults import MB
 from stpbot.errors import DocumentError, StpbotError
 from stpbot.ingest import load_document
-from stpbot.ingest.loaded import MB, Limits
+from stpbot.ingest.limits import Limits
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -20,7 +20,7 @@ from stpbot.ingest.blocks import RawBlock, normalise_space
 from stpbot.ingest.loaded import Loaded
 
 if TYPE_CHECKING:
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?")

@@ -11,7 +11,7 @@ from stpbot.ingest.markdown import parse_markdown
 from stpbot.ingest.plaintext import parse_plaintext
 
 if TYPE_CHECKING:
-    from stpbot.ingest.loaded import Limits
+    from stpbot.ingest.limits import Limits
 
 
 def decode(data: bytes, name: str) -> str:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from stpbot.defaults import DEFAULT_THRESHOLD
+from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.lexical import query_tokens
-from stpbot.index.store import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
     from stpbot.embedding import Embedder
     from stpbot.index.store import LoadedIndex
 
-# Calibrated on MiniLM cosine scores: in-scope questions score 0.55 or more against
-# their best passage, unrelated ones under 0.25; the gate sits between.
-DEFAULT_THRESHOLD = 0.40
 # Weight of BM25 (scaled to 0..1 per query) against the cosine score.
 LEXICAL_WEIGHT = 0.5
 # Context (the passage before) resolves "it" and "the report", but a passage must not

@@ -1,0 +1,29 @@
+"""Default settings the configuration and the code below it share.
+
+A leaf with no imports of its own: `config.py` reads these without loading the engine,
+and the engine reads them without loading pydantic-settings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+MB = 1024 * 1024
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+Backend = Literal["torch", "onnx", "onnx-int8"]
+# The fastest backend that keeps the eval scores (docs/benchmarks.md has the numbers).
+DEFAULT_BACKEND: Backend = "onnx-int8"
+# The folder of ONNX exports, inside the index folder unless set.
+MODEL_CACHE = "models"
+
+# Calibrated on MiniLM cosine scores: in-scope questions score 0.55 or more against
+# their best passage, unrelated ones under 0.25; the gate sits between.
+DEFAULT_THRESHOLD = 0.40
+MAX_QUESTION_CHARS = 2000
+
+# What one knowledge file may cost to read.
+MAX_FILE_MB = 50
+MAX_PAGES = 2000
+PARSE_SECONDS = 120.0
+PARSE_MEMORY_MB = 2048
