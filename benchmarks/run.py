@@ -132,8 +132,7 @@ from stpbot.engine import Engine
 from corpus import recall_at_10
 questions = {q!r}
 embedder = open_embedder(cache_dir=Path({cache!r}))
-engine, _ = Engine.open(knowledge_dir=Path({k!r}), index_dir=Path({i!r}), embedder=embedder,
-                        build_if_stale=False)
+engine = Engine.open(knowledge_dir=Path({k!r}), index_dir=Path({i!r}), embedder=embedder)
 for q in questions:  # warm up
     engine.ask(q); embedder.embed_query(q)
 answer, embed = [], []

@@ -16,7 +16,6 @@ from stpbot.answers import (
 )
 from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
 from stpbot.errors import QuestionError
-from stpbot.index.build import BuildProgress, BuildReport, build_index, is_stale
 from stpbot.index.store import load_index
 from stpbot.retrieve.retriever import Retriever
 from stpbot.topics import Topic, find_topic, load_topics
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.index.store import LoadedIndex
-    from stpbot.ingest.limits import Limits
 
 SUMMARY_QUOTES = 6
 
@@ -75,20 +73,13 @@ class Engine:
         embedder: Embedder,
         threshold: float = DEFAULT_THRESHOLD,
         max_question_chars: int = MAX_QUESTION_CHARS,
-        build_if_stale: bool = True,
-        progress: BuildProgress | None = None,
-        limits: Limits | None = None,
-    ) -> tuple[Engine, BuildReport | None]:
-        """Load the index, first (re)building it when missing or out of date."""
-        report = None
-        if build_if_stale and is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend):
-            report = build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
+    ) -> Engine:
+        """Load the live index and the model; building a stale index is the caller's step."""
         index = load_index(index_dir, embedder.name, embedder.backend, embedder.dimension)
         # Load the model now: a damaged export fails here, at start-up, not at the first
         # question, and the first question is not slowed by it.
         embedder.load()
-        engine = cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
-        return engine, report
+        return cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
 
     def ask(self, question: str, k: int = 3, previous: str | None = None) -> Answer:
         """The `k` most relevant quotes for `question`, or an empty answer.

@@ -26,7 +26,7 @@ class LabelledQuestion(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class QuestionResult:
     """How one question fared: the rank of the first passage holding `expect`."""
 
     item: LabelledQuestion
@@ -42,13 +42,13 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    outcomes: list[Outcome]
+    results: list[QuestionResult]
 
-    def _in_scope(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.item.expect is not None]
+    def _in_scope(self) -> list[QuestionResult]:
+        return [o for o in self.results if o.item.expect is not None]
 
-    def _out_of_scope(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.item.expect is None]
+    def _out_of_scope(self) -> list[QuestionResult]:
+        return [o for o in self.results if o.item.expect is None]
 
     def recall(self, k: int) -> float:
         scoped = self._in_scope()
@@ -72,7 +72,7 @@ class Report:
 
     def metrics(self) -> dict[str, float | int]:
         return {
-            "questions": len(self.outcomes),
+            "questions": len(self.results),
             "in_scope": len(self._in_scope()),
             "out_of_scope": len(self._out_of_scope()),
             "recall@1": round(self.recall(1), 4),
@@ -113,11 +113,11 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
     return items
 
 
-def score(item: LabelledQuestion, answer: Answer) -> Outcome:
+def score(item: LabelledQuestion, answer: Answer) -> QuestionResult:
     rank = None
     if item.expect is not None:
         want = normalise(item.expect)
         rank = next(
             (i for i, q in enumerate(answer.quotes, start=1) if want in normalise(q.text)), None
         )
-    return Outcome(item=item, answered=answer.answered, rank=rank)
+    return QuestionResult(item=item, answered=answer.answered, rank=rank)

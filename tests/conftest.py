@@ -126,8 +126,7 @@ def engine(built, embedder):
     from stpbot.engine import Engine
 
     knowledge, index = built
-    opened, _ = Engine.open(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    return opened
+    return Engine.open(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
 
 
 @pytest.fixture
@@ -365,7 +364,7 @@ class SlackServer:
 
         self.app, self.deps, self.bot, self.fake = app, deps, deps.bot, fake
         bot = deps.bot
-        health = lambda: {"status": "ok", "passages": bot.host.engine.index.manifest.passage_count}  # noqa: E731
+        health = lambda: {"status": "ok", "passages": bot.live.engine.index.manifest.passage_count}  # noqa: E731
         self.server = http_server(wsgi_app(app, SIGNING_SECRET, health), "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._closing = False
@@ -460,15 +459,15 @@ class SlackServer:
 def serve_slack(fake, tmp_path, knowledge, index, embedder):
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
 
     settings = slack_settings(fake, tmp_path)
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    host.open()
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
     bot = ChatBot(
-        host, FeedbackStore(settings.feedback_db), frontend="slack", admins=settings.admin_users
+        live, FeedbackStore(settings.feedback_db), frontend="slack", admins=settings.admin_users
     )
     deps = Deps(bot)
     return SlackServer(create_app(settings, bot, deps=deps), deps, fake)

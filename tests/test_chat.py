@@ -76,12 +76,12 @@ def test_user_hashes_are_salted_per_store(tmp_path):
 @pytest.fixture
 def bot(workspace, embedder, tmp_path):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
 
     knowledge, index = workspace
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    host.open()
-    return ChatBot(host, FeedbackStore(tmp_path / "f.sqlite3"), frontend="test", admins=["UADMIN"])
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
+    return ChatBot(live, FeedbackStore(tmp_path / "f.sqlite3"), frontend="test", admins=["UADMIN"])
 
 
 def test_paging_continues_where_the_last_page_stopped(bot):
@@ -103,12 +103,12 @@ def test_replay_shows_the_same_quotes(bot):
 
 
 def test_failed_reindex_keeps_the_old_index_serving(bot):
-    before = bot.host.engine
-    for path in bot.host.knowledge_dir.glob("*.md"):
+    before = bot.live.engine
+    for path in bot.live.knowledge_dir.glob("*.md"):
         path.unlink()
-    outcome = bot.host.reindex()
+    outcome = bot.live.reindex()
     assert outcome.report is None and "no documents to index" in outcome.error
-    assert bot.host.engine is before
+    assert bot.live.engine is before
     assert bot.ask("why were councils unhappy?").answer.answered
 
 
@@ -118,7 +118,7 @@ def test_one_reindex_at_a_time_and_only_for_admins(bot):
     from stpbot.chat.bot import NOT_ADMIN, REINDEX_BUSY
 
     assert bot.reindex("USOMEONE", lambda p: None, lambda o: None).message == NOT_ADMIN
-    (bot.host.knowledge_dir / "extra.md").write_text("# Extra\n\nA new paragraph to embed.\n")
+    (bot.live.knowledge_dir / "extra.md").write_text("# Extra\n\nA new paragraph to embed.\n")
     checked, finished = threading.Event(), threading.Event()
     outcomes = []
 
@@ -135,7 +135,7 @@ def test_one_reindex_at_a_time_and_only_for_admins(bot):
     assert busy is not None and busy.message == REINDEX_BUSY
     assert finished.wait(120)
     assert outcomes[0].report.added == ["extra"]
-    assert not bot.host.reindexing
+    assert not bot.live.reindexing
 
 
 def test_a_short_follow_up_keeps_the_conversation_subject(bot):

@@ -48,7 +48,7 @@ def test_answering_with_the_default_backend_never_imports_pytorch(built):
         "from pathlib import Path\n"
         "from stpbot.embedding import open_embedder\n"
         "from stpbot.engine import Engine\n"
-        f"engine, _ = Engine.open(knowledge_dir=Path({str(knowledge)!r}), "
+        f"engine = Engine.open(knowledge_dir=Path({str(knowledge)!r}), "
         f"index_dir=Path({str(index)!r}), "
         f"embedder=open_embedder(cache_dir=Path({str(MODEL_CACHE)!r})))\n"
         "answer = engine.ask('why were patients absent from STP governance?')\n"

@@ -35,10 +35,7 @@ def assert_old_index_serves(knowledge, index, embedder, version):
     assert current_version(index) == version
     loaded = load_index(index, embedder.name, embedder.backend)  # verifies every file's sha256
     assert len(loaded.manifest.documents) == 5
-    engine, report = Engine.open(
-        knowledge_dir=knowledge, index_dir=index, embedder=embedder, build_if_stale=False
-    )
-    assert report is None
+    engine = Engine.open(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
     assert "absent from STP governance" in engine.ask(QUESTION).quotes[0].text
 
 
@@ -89,14 +86,14 @@ def test_running_bot_switches_to_a_published_index_without_dropping_questions(
 ):
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
 
     knowledge, index = workspace
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    host.open()
-    host.watch(interval=0.2)
-    bot = ChatBot(host, FeedbackStore(tmp_path / "f.sqlite3"), frontend="test")
-    before = host.engine
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
+    live.watch(interval=0.2)
+    bot = ChatBot(live, FeedbackStore(tmp_path / "f.sqlite3"), frontend="test")
+    before = live.engine
     answers, errors = [], []
     stop = threading.Event()
 
@@ -115,34 +112,34 @@ def test_running_bot_switches_to_a_published_index_without_dropping_questions(
         result = run_cli("index", knowledge=knowledge, index=index)  # another process
         assert result.returncode == 0, result.stderr
         deadline = time.monotonic() + 30
-        while host.engine is before and time.monotonic() < deadline:
+        while live.engine is before and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # questions keep flowing after the swap too
     finally:
         stop.set()
         for thread in askers:
             thread.join()
-        host.close()
-    assert host.engine is not before
+        live.close()
+    assert live.engine is not before
     assert errors == [] and len(answers) > 10 and all(answers)
     new = bot.ask("what did the Wessex survey find about allotments?")
     assert new.answer.quotes[0].source.id == "survey"
 
 
 def test_rollback_from_the_cli_and_the_bot_follows(workspace, embedder, run_cli):
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
 
     knowledge, index = workspace
     first = current_version(index)
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
     make_pdf(knowledge / "survey.pdf", [[ALLOTMENTS]])
-    host.open()  # builds the version with the survey and serves it
-    assert "survey" in host.engine.index.sources
+    live.open()  # builds the version with the survey and serves it
+    assert "survey" in live.engine.index.sources
     result = run_cli("index", "--rollback", knowledge=knowledge, index=index)
     assert result.returncode == 0, result.stderr
     assert "rolled back to the index built" in result.stderr and "5 documents" in result.stderr
     assert current_version(index) == first
-    assert host.refresh() and "survey" not in host.engine.index.sources
+    assert live.refresh() and "survey" not in live.engine.index.sources
 
 
 def test_watch_rebuilds_when_a_report_arrives(workspace):

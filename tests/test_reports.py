@@ -176,8 +176,10 @@ def test_a_file_that_takes_too_long_is_skipped(workspace, embedder):
 
 def ask(knowledge, index, embedder, question):
     from stpbot.engine import Engine
+    from stpbot.index.build import ensure_built
 
-    engine, _ = Engine.open(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    ensure_built(knowledge, index, embedder)
+    engine = Engine.open(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
     return engine.ask(question)
 
 

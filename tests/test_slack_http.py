@@ -277,7 +277,7 @@ def test_reindex_is_refused_to_non_admins(slack, fake_slack):
 def test_admin_reindex_reports_progress_and_swaps_without_a_restart(slack_workspace, fake_slack):
     server, knowledge = slack_workspace
     (knowledge / "new-report.md").write_text(NEW_REPORT, encoding="utf-8")
-    before = server.bot.host.engine
+    before = server.bot.live.engine
     status, body, _ = server.command("reindex", user=ADMIN)
     assert status == 200 and "Rebuilding the index" in json.loads(body)["text"]
     # The bot keeps answering while the build runs.
@@ -294,7 +294,7 @@ def test_admin_reindex_reports_progress_and_swaps_without_a_restart(slack_worksp
     # One message, updated in place: every update edits the message first posted.
     updates = fake_slack.of("chat.update")
     assert {(u["channel"], u["ts"]) for u in updates} == {("C0000001", started[0]["__ts"])}
-    assert server.bot.host.engine is not before
+    assert server.bot.live.engine is not before
     fake_slack.wait_count("chat.postMessage", 2)
     server.event(
         mention(

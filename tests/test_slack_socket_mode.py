@@ -25,16 +25,16 @@ class RecordingSocket:
 def socket_app(fake_slack, tmp_path, built, embedder):
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
     from stpbot.slack.server import socket_mode_handler
 
     knowledge, index = built
     settings = slack_settings(fake_slack, tmp_path)
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    host.open()
-    deps = Deps(ChatBot(host, FeedbackStore(settings.feedback_db), frontend="slack"))
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
+    deps = Deps(ChatBot(live, FeedbackStore(settings.feedback_db), frontend="slack"))
     app = create_app(settings, deps.bot, socket_mode=True, deps=deps)
     handler = socket_mode_handler(app, "xapp-1-A0001-test")
     yield app, handler

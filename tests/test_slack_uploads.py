@@ -59,7 +59,7 @@ def test_an_unreadable_upload_is_explained_and_removed(slack_workspace, fake_sla
     failed = final_update(fake_slack, "I could not use")
     assert "no text layer, needs OCR" in failed["text"] and "removed it again" in failed["text"]
     assert not (knowledge / "scan.pdf").exists()
-    assert len(server.bot.host.engine.index.manifest.documents) == 5
+    assert len(server.bot.live.engine.index.manifest.documents) == 5
 
 
 def test_unsupported_types_are_refused_before_download(slack_workspace, fake_slack):

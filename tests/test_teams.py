@@ -171,13 +171,13 @@ def keys():
 def teams_bot(built, embedder, tmp_path):
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
 
     knowledge, index = built
-    host = EngineHost(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
-    host.open()
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
     return ChatBot(
-        host, FeedbackStore(tmp_path / "f.sqlite3"), frontend="teams", admins=["aad-admin"]
+        live, FeedbackStore(tmp_path / "f.sqlite3"), frontend="teams", admins=["aad-admin"]
     )
 
 

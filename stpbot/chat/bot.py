@@ -17,8 +17,8 @@ from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
     HelpReply,
-    Outcome,
     Refusal,
+    Reply,
     ReportLearned,
     SourcesReply,
     SummaryReply,
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost, ReindexOutcome, ReindexProgress
+    from stpbot.chat.live_engine import LiveEngine
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress
     from stpbot.topics import Topic
 
 PAGE = 3
@@ -76,14 +77,14 @@ class ChatBot:
 
     def __init__(
         self,
-        host: EngineHost,
+        live: LiveEngine,
         feedback: FeedbackStore,
         *,
         frontend: str,
         admins: Collection[str] = (),
         conversations: ConversationLog | None = None,
     ) -> None:
-        self.host = host
+        self.live = live
         self.feedback = feedback
         self.frontend = frontend
         self.admins = frozenset(admins)
@@ -94,12 +95,12 @@ class ChatBot:
 
     @property
     def topics(self) -> tuple[Topic, ...]:
-        return tuple(self.host.engine.topics)
+        return tuple(self.live.engine.topics)
 
     def _page(
         self, question: str, previous: str | None, offset: int, kind: str = "ask"
     ) -> AnswerReply:
-        engine = self.host.engine
+        engine = self.live.engine
         answer = engine.ask(question, k=min(offset + PAGE + 1, MAX_PASSAGES), previous=previous)
         page = answer.quotes[offset : offset + PAGE]
         shown = Answer(question=answer.question, quotes=page)
@@ -134,7 +135,7 @@ class ChatBot:
 
     def summary(self, topic: str) -> SummaryReply | Refusal:
         try:
-            summary = self.host.engine.summary(topic)
+            summary = self.live.engine.summary(topic)
         except QuestionError as exc:
             return _refusal(exc)
         ids = [q.passage_id for g in summary.groups for q in g.quotes]
@@ -145,7 +146,7 @@ class ChatBot:
 
     def compare(self, topic: str) -> ComparisonReply | Refusal:
         try:
-            comparison = self.host.engine.compare(topic)
+            comparison = self.live.engine.compare(topic)
         except QuestionError as exc:
             return _refusal(exc)
         ids = [q.passage_id for q in comparison.rows]
@@ -155,7 +156,7 @@ class ChatBot:
         return ComparisonReply(comparison, record, self.topics)
 
     def sources(self) -> SourcesReply:
-        engine = self.host.engine
+        engine = self.live.engine
         manifest = engine.index.manifest
         return SourcesReply(
             tuple(engine.sources()), manifest.built_at, manifest.passage_count, self.topics
@@ -166,7 +167,7 @@ class ChatBot:
     ) -> HelpReply:
         return HelpReply(unknown, self.is_admin(user), incomplete)
 
-    def run(self, command: Command, user: str) -> Outcome:
+    def run(self, command: Command, user: str) -> Reply:
         """Carry out any command but `reindex`, which reports progress (`reindex`)."""
         if command.kind is Kind.ADD:
             return Refusal(ADD_HELP if self.is_admin(user) else NOT_ADMIN_ADD)
@@ -182,7 +183,7 @@ class ChatBot:
             return self.sources()
         return self.help(user, command.unknown, command.incomplete)
 
-    def replay(self, record_id: str) -> Outcome:
+    def replay(self, record_id: str) -> Reply:
         """Show an earlier answer again (to share it), with the same quotes."""
         record = self.feedback.get(record_id)
         if record is None:
@@ -206,12 +207,12 @@ class ChatBot:
         """Why this upload cannot be added, or None if it can."""
         if not self.is_admin(user):
             return Refusal(NOT_ADMIN_ADD)
-        if self.host.reindexing:
+        if self.live.reindexing:
             return Refusal(REINDEX_BUSY)
         if Path(filename).suffix.lower() not in LOADERS:
             kinds = ", ".join(sorted(LOADERS))
             return Refusal(f"I cannot read {filename}: I read {kinds} files.")
-        limit = (self.host.limits or Limits()).max_bytes
+        limit = (self.live.limits or Limits()).max_bytes
         if size > limit:
             return Refusal(f"{filename} is {size / MB:,.1f} MB; the limit is {limit / MB:,.0f} MB.")
         return None
@@ -230,7 +231,7 @@ class ChatBot:
         if refusal is not None:
             return refusal
         name = safe_filename(filename)
-        target = self.host.knowledge_dir / name
+        target = self.live.knowledge_dir / name
         replaced = target.exists()
         staging = target.with_name(f".{name}.upload")
         staging.write_bytes(data)
@@ -259,13 +260,13 @@ class ChatBot:
                 )
             )
 
-        if not self.host.start_reindex(progress, finished):
+        if not self.live.start_reindex(progress, finished):
             return Refusal(REINDEX_BUSY)
         return None
 
     def _sample_question(self, doc_id: str, title: str) -> str:
         """A question the new report answers: what it says about its first section."""
-        index = self.host.engine.index
+        index = self.live.engine.index
         rows = index.document_rows().get(doc_id, range(0))
         heading = next((h for h in (index.passages[r].heading for r in rows) if h), None)
         if heading:
@@ -276,7 +277,7 @@ class ChatBot:
         """Why `user` may not start a rebuild now, or None if they may."""
         if not self.is_admin(user):
             return Refusal(NOT_ADMIN)
-        if self.host.reindexing:
+        if self.live.reindexing:
             return Refusal(REINDEX_BUSY)
         return None
 
@@ -290,6 +291,6 @@ class ChatBot:
         refusal = self.reindex_refusal(user)
         if refusal is not None:
             return refusal
-        if not self.host.start_reindex(progress, done):
+        if not self.live.start_reindex(progress, done):
             return Refusal(REINDEX_BUSY)
         return None

@@ -1,6 +1,6 @@
 """Keeps one engine serving while a reindex runs beside it, then swaps to the new one.
 
-Requests read `host.engine` once and keep that object for their whole answer, so a
+Requests read `live.engine` once and keep that object for their whole answer, so a
 swap never changes an index under a request that is being answered.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stpbot.chat.replies import ReindexOutcome, ReindexProgress
 from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
 from stpbot.engine import Engine
 from stpbot.errors import StpbotError
-from stpbot.index.build import build_index
+from stpbot.index.build import build_index, ensure_built
 from stpbot.index.store import current_version
 
 if TYPE_CHECKING:
@@ -27,27 +27,6 @@ if TYPE_CHECKING:
     from stpbot.ingest.limits import Limits
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ReindexProgress:
-    """How far a reindex has got: vectors embedded of the total to embed."""
-
-    done: int
-    total: int
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class ReindexOutcome:
-    """How a reindex ended: a report, or the one-line reason it failed."""
-
-    report: BuildReport | None
-    error: str | None
-    seconds: float
 
 
 class _Progress:
@@ -65,7 +44,7 @@ class _Progress:
         self.callback(ReindexProgress(self.done, self.total))
 
 
-class EngineHost:
+class LiveEngine:
     """The engine a running bot answers from, and the one reindex allowed at a time."""
 
     def __init__(
@@ -89,23 +68,21 @@ class EngineHost:
         self._failed: set[str] = set()  # published versions that would not load
         self._stop = threading.Event()
 
-    def _load(
-        self, build_if_stale: bool, progress: BuildProgress | None = None
-    ) -> tuple[Engine, BuildReport | None]:
+    def _load(self) -> Engine:
         return Engine.open(
             knowledge_dir=self.knowledge_dir,
             index_dir=self.index_dir,
             embedder=self.embedder,
             threshold=self.threshold,
             max_question_chars=self.max_question_chars,
-            build_if_stale=build_if_stale,
-            progress=progress,
-            limits=self.limits,
         )
 
     def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
         """Load the index (building it first if missing or stale); returns the build report."""
-        self._engine, report = self._load(build_if_stale=True, progress=progress)
+        report = ensure_built(
+            self.knowledge_dir, self.index_dir, self.embedder, progress, limits=self.limits
+        )
+        self._engine = self._load()
         return report
 
     @property
@@ -130,7 +107,7 @@ class EngineHost:
                 _Progress(progress) if progress else None,
                 limits=self.limits,
             )
-            engine, _ = self._load(build_if_stale=False)
+            engine = self._load()
         except StpbotError as exc:
             return ReindexOutcome(None, str(exc), time.perf_counter() - started)
         except Exception:
@@ -157,7 +134,7 @@ class EngineHost:
         if live == self._engine.index.path or live.name in self._failed:
             return False
         try:
-            engine, _ = self._load(build_if_stale=False)
+            engine = self._load()
         except StpbotError as exc:
             self._failed.add(live.name)
             log.warning("not switching to index version %s: %s", live.name, exc)

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from stpbot.answers import Answer, Comparison, Summary
     from stpbot.chat.commands import Kind
     from stpbot.engine import SourceInfo
+    from stpbot.index.build import BuildReport
     from stpbot.topics import Topic
 
 
@@ -78,5 +79,28 @@ class Refusal:
     message: str
 
 
-Reply = AnswerReply | SummaryReply | ComparisonReply | TopicsReply | SourcesReply | HelpReply
-Outcome = Reply | Refusal
+@dataclass(frozen=True, slots=True)
+class ReindexProgress:
+    """How far a reindex has got: vectors embedded of the total to embed."""
+
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexOutcome:
+    """How a reindex ended: a report, or the one-line reason it failed."""
+
+    report: BuildReport | None
+    error: str | None
+    seconds: float
+
+
+# Everything a command can reply; what the renderers of each platform draw.
+Reply = (
+    AnswerReply | SummaryReply | ComparisonReply | TopicsReply | SourcesReply | HelpReply | Refusal
+)

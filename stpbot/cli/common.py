@@ -119,24 +119,31 @@ def embedder(settings: Settings) -> Embedder:
 
 
 def open_engine(settings: Settings) -> Engine:
+    """The engine on the live index, built first when missing or stale (with a bar on a tty)."""
     from stpbot.engine import Engine
+    from stpbot.index.build import ensure_built
 
+    model = embedder(settings)
     progress = BuildBar()
     try:
-        engine, report = Engine.open(
-            knowledge_dir=settings.knowledge_dir,
-            index_dir=settings.index_dir,
-            embedder=embedder(settings),
-            threshold=settings.relevance_threshold,
-            max_question_chars=settings.max_question_chars,
-            progress=progress,
+        report = ensure_built(
+            settings.knowledge_dir,
+            settings.index_dir,
+            model,
+            progress,
             limits=limits(settings),
         )
     finally:
         progress.stop()
     if report is not None:
         report_build(report)
-    return engine
+    return Engine.open(
+        knowledge_dir=settings.knowledge_dir,
+        index_dir=settings.index_dir,
+        embedder=model,
+        threshold=settings.relevance_threshold,
+        max_question_chars=settings.max_question_chars,
+    )
 
 
 def print_json(data: object) -> None:

@@ -123,7 +123,7 @@ def evaluate(
     out = console()
     out.print(table)
     if misses:
-        for outcome in report.outcomes:
+        for outcome in report.results:
             if not outcome.correct:
                 item = outcome.item
                 out.print(f"miss {item.id or ''}: {item.question} (rank {outcome.rank})")

@@ -28,10 +28,10 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
     """Load (or build) the index and wire the bot every chat frontend talks to."""
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.feedback import FeedbackStore
-    from stpbot.chat.live_engine import EngineHost
+    from stpbot.chat.live_engine import LiveEngine
     from stpbot.chat.memory import SharedConversations
 
-    host = EngineHost(
+    live = LiveEngine(
         knowledge_dir=settings.knowledge_dir,
         index_dir=settings.index_dir,
         embedder=embedder(settings),
@@ -41,14 +41,14 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
     )
     bar = BuildBar()
     try:
-        report = host.open(bar)
+        report = live.open(bar)
     finally:
         bar.stop()
     if report is not None:
         report_build(report)
-    host.watch()  # pick up indexes published by `stpbot index` or a rollback
+    live.watch()  # pick up indexes published by `stpbot index` or a rollback
     return ChatBot(
-        host,
+        live,
         FeedbackStore(settings.feedback_db),
         frontend=frontend,
         admins=settings.admin_users,
@@ -57,13 +57,13 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
 
 
 def _health(bot: ChatBot) -> dict[str, Any]:
-    manifest = bot.host.engine.index.manifest
+    manifest = bot.live.engine.index.manifest
     return {
         "status": "ok",
         "documents": len(manifest.documents),
         "passages": manifest.passage_count,
         "built_at": manifest.built_at,
-        "reindexing": bot.host.reindexing,
+        "reindexing": bot.live.reindexing,
     }
 
 

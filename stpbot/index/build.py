@@ -140,6 +140,20 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> 
     )
 
 
+def ensure_built(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    progress: BuildProgress | None = None,
+    *,
+    limits: Limits | None = None,
+) -> BuildReport | None:
+    """Build the index if it is missing or stale; the build's report, or None if current."""
+    if not is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend):
+        return None
+    return build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
+
+
 def _reusable(index_dir: Path, model: str, backend: str) -> LoadedIndex | None:
     try:
         previous = load_index(index_dir, model, backend)

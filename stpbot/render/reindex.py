@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stpbot.chat.live_engine import ReindexOutcome
+    from stpbot.chat.replies import ReindexOutcome
 
 MAX_LISTED = 10
 

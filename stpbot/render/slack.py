@@ -26,12 +26,11 @@ from stpbot.render.trim import fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
-    from stpbot.chat.live_engine import ReindexOutcome, ReindexProgress
-    from stpbot.chat.replies import Outcome, ReportLearned
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress, Reply, ReportLearned
     from stpbot.documents import Source
     from stpbot.topics import Topic
 
-Block = dict[str, Any]
+SlackBlock = dict[str, Any]
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50
@@ -52,11 +51,11 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text[:SECTION_LIMIT], "verbatim": True}
 
 
-def _section(text: str) -> Block:
+def _section(text: str) -> SlackBlock:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
-def _context(*texts: str) -> Block:
+def _context(*texts: str) -> SlackBlock:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:10]]}
 
 
@@ -87,7 +86,9 @@ def source_line(source: Source, locator: str | None = None) -> str:
     return " · ".join(["*" + title + "*", *(escape(p) for p in parts[1:])])
 
 
-def _quote_blocks(quote: Quote, number: int | None = None, with_source: bool = True) -> list[Block]:
+def _quote_blocks(
+    quote: Quote, number: int | None = None, with_source: bool = True
+) -> list[SlackBlock]:
     text = quote_mrkdwn(quote.text, quote.highlight)
     if number is not None:
         text = f"*{number}.*\n{text}"
@@ -99,8 +100,8 @@ def _quote_blocks(quote: Quote, number: int | None = None, with_source: bool = T
     return blocks
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> SlackBlock:
+    button: SlackBlock = {
         "type": "button",
         "text": {"type": "plain_text", "text": text[:BUTTON_TEXT], "emoji": True},
         "action_id": action_id,
@@ -111,7 +112,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _actions(record_id: str, *, share: bool, more: bool) -> Block:
+def _actions(record_id: str, *, share: bool, more: bool) -> SlackBlock:
     elements = [
         _button("👍 Helpful", HELPFUL, record_id),
         _button("👎 Not helpful", NOT_HELPFUL, record_id),
@@ -123,11 +124,11 @@ def _actions(record_id: str, *, share: bool, more: bool) -> Block:
     return {"type": "actions", "block_id": f"stp_actions_{record_id}", "elements": elements}
 
 
-def _heading(label: str, text: str) -> Block:
+def _heading(label: str, text: str) -> SlackBlock:
     return _section(f"*{label}* {escape(text)}"[:SECTION_LIMIT])
 
 
-def not_found_blocks(topics: tuple[Topic, ...]) -> list[Block]:
+def not_found_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
     blocks = [_section(f":mag: {NOT_FOUND}")]
     if topics:
         names = ", ".join(f"`{escape(t.id)}`" for t in topics)
@@ -142,9 +143,9 @@ def not_found_blocks(topics: tuple[Topic, ...]) -> list[Block]:
 
 def answer_blocks(
     reply: AnswerReply, *, show_question: bool, share: bool, shared_by: str | None = None
-) -> list[Block]:
+) -> list[SlackBlock]:
     """An answer: optional question line, numbered quotes with sources, then buttons."""
-    blocks: list[Block] = []
+    blocks: list[SlackBlock] = []
     if show_question:
         label = "More passages for:" if reply.offset else "You asked:"
         blocks.append(_heading(label, reply.answer.question))
@@ -162,7 +163,7 @@ def answer_blocks(
 
 def summary_blocks(
     reply: SummaryReply, *, share: bool, shared_by: str | None = None
-) -> list[Block]:
+) -> list[SlackBlock]:
     """A topic summary: quotes grouped under each source."""
     summary = reply.summary
     blocks = [_heading("Summary:", summary.topic)]
@@ -187,7 +188,7 @@ def summary_blocks(
 
 def comparison_blocks(
     reply: ComparisonReply, *, share: bool, shared_by: str | None = None
-) -> list[Block]:
+) -> list[SlackBlock]:
     """Each organisation's best quote on a topic."""
     comparison = reply.comparison
     blocks = [_heading("Compare:", comparison.topic)]
@@ -207,14 +208,14 @@ def comparison_blocks(
     return blocks
 
 
-def topics_blocks(topics: tuple[Topic, ...]) -> list[Block]:
+def topics_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
     lines = [f"• *{escape(t.name)}* (`{escape(t.id)}`): {escape(t.description)}" for t in topics]
     return [_section("*Topics the briefings cover*"), *_chunked(lines, MESSAGE_BLOCKS - 2)]
 
 
-def _chunked(lines: list[str], max_blocks: int) -> list[Block]:
+def _chunked(lines: list[str], max_blocks: int) -> list[SlackBlock]:
     """Pack lines into at most `max_blocks` sections, the last saying how many were left out."""
-    blocks: list[Block] = []
+    blocks: list[SlackBlock] = []
     current = ""
     for n, full_line in enumerate(lines):
         line = full_line[: SECTION_LIMIT - 100]
@@ -234,7 +235,7 @@ def _source_lines(reply: SourcesReply) -> list[str]:
     return [f"• {source_line(info.source)} ({info.passages} passages)" for info in reply.sources]
 
 
-def sources_blocks(reply: SourcesReply) -> list[Block]:
+def sources_blocks(reply: SourcesReply) -> list[SlackBlock]:
     header = (
         f"*The briefings I quote from* ({len(reply.sources)} documents, "
         f"{reply.passages} passages; index built {escape(reply.built_at)})"
@@ -260,15 +261,17 @@ def help_text(reply: HelpReply) -> str:
     return "\n".join(lines)
 
 
-def help_blocks(reply: HelpReply) -> list[Block]:
+def help_blocks(reply: HelpReply) -> list[SlackBlock]:
     return [_section(help_text(reply))]
 
 
-def refusal_blocks(message: str) -> list[Block]:
+def refusal_blocks(message: str) -> list[SlackBlock]:
     return [_section(f":raised_hand: {escape(message)}")]
 
 
-def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = None) -> list[Block]:
+def blocks_for(
+    reply: Reply, *, share: bool = False, shared_by: str | None = None
+) -> list[SlackBlock]:
     """Blocks for any reply to a command; `share` adds the Share in channel button."""
     if isinstance(reply, AnswerReply):
         return answer_blocks(reply, show_question=True, share=share, shared_by=shared_by)
@@ -287,7 +290,7 @@ def blocks_for(reply: Outcome, *, share: bool = False, shared_by: str | None = N
     raise TypeError(f"no Slack rendering for {type(reply).__name__}")
 
 
-def fallback_text(reply: Outcome) -> str:
+def fallback_text(reply: Reply) -> str:
     """The plain `text` of a message: what notifications and screen readers show."""
     if isinstance(reply, AnswerReply):
         quotes = reply.answer.quotes
@@ -343,7 +346,7 @@ def learned_text(result: ReportLearned | Refusal) -> str:
 
 def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
     """The App Home tab: what the bot knows, its topics, and how to ask."""
-    blocks: list[Block] = [
+    blocks: list[SlackBlock] = [
         {"type": "header", "text": {"type": "plain_text", "text": "STP briefings bot"}},
         _section(
             "I answer questions about NHS Sustainability and Transformation Plans and public "

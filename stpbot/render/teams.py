@@ -24,8 +24,7 @@ from stpbot.render.trim import fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
-    from stpbot.chat.live_engine import ReindexOutcome
-    from stpbot.chat.replies import Outcome
+    from stpbot.chat.replies import ReindexOutcome, Reply
     from stpbot.documents import Source
     from stpbot.topics import Topic
 
@@ -202,7 +201,7 @@ def help_text(reply: HelpReply) -> str:
     return "\n".join(lines)
 
 
-def card_for(reply: Outcome) -> Card | None:
+def card_for(reply: Reply) -> Card | None:
     """The card for a reply, or None for replies that are a line of text."""
     if isinstance(reply, AnswerReply):
         return answer_card(reply)
@@ -217,7 +216,7 @@ def card_for(reply: Outcome) -> Card | None:
     return None
 
 
-def text_for(reply: Outcome) -> str:
+def text_for(reply: Reply) -> str:
     """The message text: the whole reply for help and refusals, else a short summary."""
     if isinstance(reply, HelpReply):
         return help_text(reply)

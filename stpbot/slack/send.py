@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from slack_bolt import Respond
     from slack_sdk import WebClient
 
-    from stpbot.chat.live_engine import ReindexProgress
+    from stpbot.chat.replies import ReindexProgress
 
 log = logging.getLogger("stpbot.slack")
 

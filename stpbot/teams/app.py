@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from microsoft_teams.apps import ActivityContext, App
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.live_engine import ReindexOutcome
     from stpbot.chat.memory import EventLog
+    from stpbot.chat.replies import ReindexOutcome
 
 log = logging.getLogger("stpbot.teams")
 
@@ -81,11 +81,11 @@ def create_app(
 
     @web.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        manifest = bot.host.engine.index.manifest
+        manifest = bot.live.engine.index.manifest
         return {
             "status": "ok",
             "documents": len(manifest.documents),
-            "reindexing": bot.host.reindexing,
+            "reindexing": bot.live.reindexing,
         }
 
     return app, web

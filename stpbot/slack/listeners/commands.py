@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext, Respond
     from slack_sdk import WebClient
 
-    from stpbot.chat.live_engine import ReindexOutcome
+    from stpbot.chat.replies import ReindexOutcome
     from stpbot.slack.deps import Deps
 
 log = logging.getLogger("stpbot.slack")
