@@ -128,7 +128,3 @@ def document_text(document: Document) -> str:
     """The clean text that passage spans index into."""
     return BLOCK_SEPARATOR.join(block.text for block in document.blocks)
 
-
-def _deliberately_upward() -> None:
-    """Imports a renderer from the chunker: the layering test must fail on this."""
-    from stpbot.render import trim  # noqa: F401
