@@ -161,10 +161,10 @@ def test_knowledge_checksums_are_reused_while_files_are_unchanged_and_edits_stil
     cache = index / STATE_CACHE
     first = knowledge_state(knowledge, cache)
     recorded = json.loads(cache.read_text())
-    assert set(recorded) == set(first)  # the bundled files are old enough to record
+    assert set(recorded["files"]) == set(first)  # the bundled files are old enough to record
     # A recorded checksum stands in for reading the file while its size and mtime hold.
-    name = sorted(recorded)[0]
-    recorded[name][1] = "0" * 64
+    name = sorted(recorded["files"])[0]
+    recorded["files"][name]["checksum"] = "0" * 64
     cache.write_text(json.dumps(recorded))
     assert knowledge_state(knowledge, cache)[name] == "0" * 64
     # Any write changes the mtime, so an edit of the same size is hashed and seen.

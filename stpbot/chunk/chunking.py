@@ -127,4 +127,3 @@ def chunk_document(document: Document) -> list[Passage]:
 def document_text(document: Document) -> str:
     """The clean text that passage spans index into."""
     return BLOCK_SEPARATOR.join(block.text for block in document.blocks)
-

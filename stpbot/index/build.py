@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from pydantic import BaseModel, ValidationError
+
 from stpbot.chunk.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
 from stpbot.index.embedding_views import ViewPlan, preceding
@@ -91,6 +93,26 @@ def _stat_key(found: Candidate) -> list[int]:
     return key
 
 
+class _FileStamp(BaseModel):
+    """A file's size and mtime (and its sidecar's), and the checksum read at that stamp."""
+
+    stat: list[int]
+    checksum: str
+
+
+class _KnownChecksums(BaseModel):
+    """The knowledge-state cache: checksums a cold start need not read again."""
+
+    files: dict[str, _FileStamp] = {}
+
+    @classmethod
+    def read(cls, path: Path) -> _KnownChecksums:
+        try:
+            return cls.model_validate(read_record(path))
+        except ValidationError:
+            return cls()  # an older or damaged cache: every file is read again, once
+
+
 def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str, str]:
     """Checksum of every candidate file (with its sidecar) under the knowledge folder.
 
@@ -100,22 +122,19 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
     in the last few seconds are not recorded, so a second write within the
     clock's resolution is never missed.
     """
-    known = read_record(cache) if cache is not None else {}
+    known = _KnownChecksums.read(cache) if cache is not None else _KnownChecksums()
     state: dict[str, str] = {}
-    record: dict[str, list[object]] = {}
+    record = _KnownChecksums()
     recent = time.time_ns() - RACY_NS
     for found in candidates(knowledge_dir):
         rel = found.rel
         key = _stat_key(found)
-        entry = known.get(rel)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == key:
-            state[rel] = str(entry[1])
-        else:
-            state[rel] = checksum(Path(found.path))
+        entry = known.files.get(rel)
+        state[rel] = entry.checksum if entry and entry.stat == key else checksum(Path(found.path))
         if max(key[1::2]) < recent:
-            record[rel] = [key, state[rel]]
+            record.files[rel] = _FileStamp(stat=key, checksum=state[rel])
     if cache is not None and record != known:
-        write_record(cache, record)
+        write_record(cache, record.model_dump())
     return state
 
 
@@ -196,6 +215,112 @@ def _load_changed(
     return parsed, skipped
 
 
+@dataclass
+class _Assembly:
+    """The next index, document by document: vectors kept from the live index, and the
+    views of new or changed documents still to embed."""
+
+    plan: ViewPlan
+    passages: list[Passage] = field(default_factory=list)
+    contexts: list[str] = field(default_factory=list)
+    entries: list[DocumentEntry] = field(default_factory=list)
+    pieces: list[np.ndarray] = field(default_factory=list)  # vectors, per document
+    roles: list[np.ndarray] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # vectors per passage
+    to_embed: list[tuple[int, int]] = field(default_factory=list)  # slot in pieces, in plan
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def keep(self, previous: LoadedIndex, entry: DocumentEntry, rows: range) -> None:
+        """An unchanged document: its passages and vectors as the live index has them."""
+        import numpy as np
+
+        spans = [previous.vector_range(i) for i in rows]
+        picked = np.concatenate([np.arange(a, b) for a, b in spans])
+        self.pieces.append(np.asarray(previous.matrix[picked]))
+        self.roles.append(previous.role[picked])
+        self.counts.extend(b - a for a, b in spans)
+        self.passages.extend(previous.passages[i] for i in rows)
+        self.contexts.extend(previous.contexts[i] for i in rows)
+        self.entries.append(entry)
+        self.unchanged.append(entry.source.id)
+
+    def add(self, document: Document, passages: list[Passage], *, replaces: bool) -> None:
+        """A new or changed document: its views join the plan of texts to embed."""
+        import numpy as np
+
+        planned = self.plan.add(passages)
+        self.to_embed.append((len(self.pieces), planned))
+        self.pieces.append(np.zeros((0, 0), dtype=np.float32))
+        self.roles.append(self.plan.roles(planned))
+        self.counts.extend(self.plan.counts(planned))
+        self.passages.extend(passages)
+        self.contexts.extend(preceding(passages))
+        self.entries.append(
+            DocumentEntry(
+                source=document.source,
+                checksum=document.checksum,
+                passages=len(passages),
+                pages=document.pages,
+            )
+        )
+        (self.changed if replaces else self.added).append(document.id)
+
+    def embed(self, embedder: Embedder, progress: BuildProgress | None) -> None:
+        """Embed every planned text in one call, so batches group texts of like length
+        across documents (the backends sort by length; padding is wasted work)."""
+        if progress is not None:
+            progress.start(len(self.plan.texts))
+        embedded = self.plan.embed(embedder, progress.advance if progress else None)
+        for slot, planned in self.to_embed:
+            self.pieces[slot] = embedded[planned]
+
+    def vectors(self, dimension: int) -> np.ndarray:
+        import numpy as np
+
+        stacked = np.vstack([p.reshape(-1, dimension) for p in self.pieces])
+        return np.ascontiguousarray(stacked, dtype=np.float32)
+
+    def owner(self) -> np.ndarray:
+        import numpy as np
+
+        return np.repeat(np.arange(len(self.passages), dtype=np.int32), self.counts)
+
+
+def _assemble(
+    state: dict[str, str],
+    parsed: dict[str, tuple[Document, list[Passage]]],
+    skipped: dict[str, SkippedFile],
+    previous: LoadedIndex | None,
+    plan: ViewPlan,
+) -> _Assembly:
+    """Each document of the knowledge folder, in order, parsed anew or kept as it was;
+    a second file claiming a document id is skipped (added to `skipped`)."""
+    old = {d.source.path: d for d in previous.manifest.documents} if previous else {}
+    old_rows = previous.document_rows() if previous else {}
+    assembly = _Assembly(plan)
+    seen: dict[str, str] = {}
+    for rel, digest in state.items():
+        if rel in skipped:
+            continue
+        document, passages = parsed.get(rel, (None, []))  # None: the live index holds it
+        prior = old.get(rel)
+        doc_id = document.id if document is not None else prior.source.id if prior else None
+        if doc_id is None:
+            continue
+        if doc_id in seen:
+            reason = f"document id {doc_id} is already used by {seen[doc_id]}"
+            skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
+            continue
+        seen[doc_id] = rel
+        if document is not None:
+            assembly.add(document, passages, replaces=prior is not None)
+        elif prior is not None and previous is not None:
+            assembly.keep(previous, prior, old_rows.get(doc_id, range(0)))
+    return assembly
+
+
 def build_index(
     knowledge_dir: Path,
     index_dir: Path,
@@ -212,7 +337,6 @@ def build_index(
     import numpy as np
 
     started = time.perf_counter()
-    limits = limits or Limits()
     if not knowledge_dir.is_dir():
         raise StpbotError(f"knowledge folder {knowledge_dir} does not exist")
     with build_lock(index_dir):
@@ -222,102 +346,38 @@ def build_index(
             unchanged = [d.source.id for d in previous.manifest.documents]
             return BuildReport(manifest=previous.manifest, unchanged=unchanged, published=False)
         parsed, skipped = _load_changed(
-            knowledge_dir, state, previous.manifest if previous else None, limits
+            knowledge_dir, state, previous.manifest if previous else None, limits or Limits()
         )
-        old = {d.source.path: d for d in previous.manifest.documents} if previous else {}
-        old_rows = previous.document_rows() if previous else {}
-        report_lists: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
-
-        passages: list[Passage] = []
-        contexts: list[str] = []
-        entries: list[DocumentEntry] = []
-        pieces: list[np.ndarray] = []  # vectors, per document, in passage order
-        roles: list[np.ndarray] = []
-        counts: list[int] = []  # vectors per passage
-        plan = ViewPlan(summed=embedder.mean_pooled)
-        to_embed: list[tuple[int, int]] = []  # slot in pieces, document in plan
-        seen: dict[str, str] = {}
-
-        for rel in state:
-            if rel in skipped:
-                continue
-            document, doc_passages = parsed.get(rel, (None, []))  # None: `prior` holds it
-            prior = old.get(rel)
-            doc_id = document.id if document is not None else prior.source.id if prior else None
-            if doc_id is None:
-                continue
-            if doc_id in seen:
-                reason = f"document id {doc_id} is already used by {seen[doc_id]}"
-                skipped[rel] = SkippedFile(path=rel, checksum=state[rel], reason=reason)
-                continue
-            seen[doc_id] = rel
-            if document is None and prior is not None and previous is not None:
-                doc_rows = old_rows.get(doc_id, range(0))
-                doc_passages = [previous.passages[i] for i in doc_rows]
-                doc_contexts = [previous.contexts[i] for i in doc_rows]
-                spans = [previous.vector_range(i) for i in doc_rows]
-                rows = np.concatenate([np.arange(a, b) for a, b in spans])
-                pieces.append(np.asarray(previous.matrix[rows]))
-                roles.append(previous.role[rows])
-                counts.extend(b - a for a, b in spans)
-                report_lists["unchanged"].append(doc_id)
-                entry = prior
-            elif document is not None:
-                doc_contexts = preceding(doc_passages)
-                planned = plan.add(doc_passages)
-                to_embed.append((len(pieces), planned))
-                pieces.append(np.zeros((0, 0), dtype=np.float32))
-                roles.append(plan.roles(planned))
-                counts.extend(plan.counts(planned))
-                report_lists["changed" if prior else "added"].append(doc_id)
-                entry = DocumentEntry(
-                    source=document.source,
-                    checksum=document.checksum,
-                    passages=len(doc_passages),
-                    pages=document.pages,
-                )
-            passages.extend(doc_passages)
-            contexts.extend(doc_contexts)
-            entries.append(entry)
-
-        if not entries:
+        assembly = _assemble(state, parsed, skipped, previous, ViewPlan(embedder.mean_pooled))
+        if not assembly.entries:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in list(skipped.values())[:3])
             raise StpbotError(
                 f"no documents to index in {knowledge_dir}" + (f" ({reasons})" if reasons else "")
             )
-        if progress is not None:
-            progress.start(len(plan.texts))
-        # One call for every new text, so batches group texts of like length across
-        # documents (the backends sort by length; padding is wasted work).
-        embedded = plan.embed(embedder, progress.advance if progress else None)
-        for slot, planned in to_embed:
-            pieces[slot] = embedded[planned]
-        dimension = (
-            embedder.dimension if to_embed or previous is None else previous.manifest.dimension
-        )
-
-        owner = np.repeat(np.arange(len(passages), dtype=np.int32), counts)
-        contents = IndexContents(
-            documents=entries,
-            skipped=sorted(skipped.values(), key=lambda s: s.path),
-            passages=passages,
-            contexts=contexts,
-            vectors=np.ascontiguousarray(
-                np.vstack([p.reshape(-1, dimension) for p in pieces]), dtype=np.float32
+        assembly.embed(embedder, progress)
+        reused = previous is not None and not assembly.to_embed
+        dimension = previous.manifest.dimension if reused and previous else embedder.dimension
+        manifest = publish(
+            index_dir,
+            IndexContents(
+                documents=assembly.entries,
+                skipped=sorted(skipped.values(), key=lambda s: s.path),
+                passages=assembly.passages,
+                contexts=assembly.contexts,
+                vectors=assembly.vectors(dimension),
+                owner=assembly.owner(),
+                role=np.concatenate(assembly.roles),
+                model=embedder.name,
+                backend=embedder.backend,
+                chunker=CHUNKER_VERSION,
+                build_seconds=time.perf_counter() - started,
             ),
-            owner=owner,
-            role=np.concatenate(roles),
-            model=embedder.name,
-            backend=embedder.backend,
-            chunker=CHUNKER_VERSION,
-            build_seconds=time.perf_counter() - started,
         )
-        manifest = publish(index_dir, contents)
-    current = {e.source.id for e in entries}
+    before = {d.source.id for d in previous.manifest.documents} if previous else set()
     return BuildReport(
         manifest=manifest,
-        added=report_lists["added"],
-        changed=report_lists["changed"],
-        removed=sorted({d.source.id for d in old.values()} - current),
-        unchanged=report_lists["unchanged"],
+        added=assembly.added,
+        changed=assembly.changed,
+        removed=sorted(before - {e.source.id for e in assembly.entries}),
+        unchanged=assembly.unchanged,
     )
