@@ -241,22 +241,34 @@ class Retriever:
         return order[sorted(range(order.size), key=key)]
 
     def _pool(self, query: str, limit: int, previous: str | None) -> _Pool:
+        """The best `limit` candidates above the floor, for a question or a follow-up."""
+        if previous is None:
+            return self._question_pool(query, limit)
+        return self._follow_up_pool(query, limit, previous)
+
+    def _question_pool(self, query: str, limit: int) -> _Pool:
         import numpy as np
 
         own_query = self._query(query)
         own_words = _words(query)
-        if previous is None:
-            own = self._score(own_query.rows, own_query)
-            named = marks(own.rows, own_query.named)
-            order = np.argsort(-own.score, kind="stable")
-            keep = (own.dense[order] >= self.floor) | named[order]
-            order = self._ranked(order[keep][:limit], own.score, own.rows)
-            return _Pool(
-                own.rows[order],
-                own.dense[order],
-                named[order],
-                lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
-            )
+        own = self._score(own_query.rows, own_query)
+        named = marks(own.rows, own_query.named)
+        order = np.argsort(-own.score, kind="stable")
+        keep = (own.dense[order] >= self.floor) | named[order]
+        order = self._ranked(order[keep][:limit], own.score, own.rows)
+        return _Pool(
+            own.rows[order],
+            own.dense[order],
+            named[order],
+            lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
+        )
+
+    def _follow_up_pool(self, query: str, limit: int, previous: str) -> _Pool:
+        """Candidates for a follow-up, read alone and in the light of `previous`."""
+        import numpy as np
+
+        own_query = self._query(query)
+        own_words = _words(query)
         framed_query = self._query(f"{previous} {query}")
         rows = union(own_query.rows, framed_query.rows)
         own = self._score(rows, own_query)
