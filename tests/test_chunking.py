@@ -7,7 +7,7 @@ import re
 from stpbot.chunk.chunking import MAX_SENTENCES, chunk_document, document_text
 from stpbot.documents import Block, Document, Source
 from stpbot.ingest import discover, load_document
-from tests.conftest import KNOWLEDGE
+from tests.support import KNOWLEDGE
 
 
 def _doc(*paragraphs: str) -> Document:

@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import MODEL_CACHE
 
 from stpbot.embedding import open_embedder
 from stpbot.errors import StpbotError
+from tests.support import MODEL_CACHE
 
 SENTENCES = [
     "why were patients absent from STP governance?",
@@ -109,7 +109,7 @@ def test_an_unknown_backend_is_a_one_line_error(run_cli, built):
 def test_a_first_export_is_announced_on_a_terminal(built, tmp_path):
     import os
 
-    from conftest import cli_environment, stpbot_executable
+    from tests.support import cli_environment, stpbot_executable
 
     knowledge, index = built
     primary, secondary = os.openpty()

@@ -27,9 +27,8 @@ def test_manifest_records_model_counts_and_checksums(built):
 
 
 def test_unchanged_rebuild_publishes_nothing_and_loads_no_model(workspace):
-    from conftest import MODEL_CACHE
-
     from stpbot.embedding import open_embedder
+    from tests.support import MODEL_CACHE
 
     knowledge, index = workspace
     before = current_version(index)

@@ -7,10 +7,9 @@ import subprocess
 import threading
 import time
 
-from conftest import cli_environment, stpbot_executable
-from reports import ALLOTMENTS, make_pdf
-
 from stpbot.index.store import current_version, load_index, read_manifest
+from tests.support import cli_environment, stpbot_executable
+from tests.support.reports import ALLOTMENTS, make_pdf
 
 QUESTION = "why were patients absent from STP governance?"
 

@@ -7,7 +7,7 @@ import pytest
 from stpbot.errors import DocumentError
 from stpbot.ingest import candidates, discover, load_document
 from stpbot.ingest.boilerplate import strip_boilerplate
-from tests.conftest import KNOWLEDGE
+from tests.support import KNOWLEDGE
 
 FURNITURE = [
     "We use cookies to ensure you have the best possible experience on our website. "

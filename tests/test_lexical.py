@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from conftest import EVAL_FILE, KNOWLEDGE
 
 from stpbot.index.lexical import LexicalIndex, query_tokens, tokenize
+from tests.support import KNOWLEDGE
 
 ODD = [
     "",
@@ -22,8 +22,6 @@ def test_query_tokens_match_the_index_tokenizer_on_every_briefing_line_and_quest
     texts = [
         line for path in KNOWLEDGE.glob("*.md") for line in path.read_text("utf-8").splitlines()
     ]
-    if EVAL_FILE.exists():
-        texts += [json.loads(line)["question"] for line in EVAL_FILE.open(encoding="utf-8")]
     texts += ODD
     assert len(texts) > 200
     assert [query_tokens(t) for t in texts] == tokenize(texts)
@@ -38,9 +36,13 @@ def test_scores_rank_the_passage_with_the_rare_word_first():
     assert not index.scores(query_tokens("zebra")).any()
 
 
-def test_scores_equal_bm25s_own_for_every_question(engine):
+def test_scores_equal_bm25s_own_for_every_question(engine, shared_eval):
     lexical = engine.retriever.index.lexical
-    questions = [json.loads(line)["question"] for line in EVAL_FILE.open(encoding="utf-8")]
+    questions = [
+        json.loads(line)["question"]
+        for path in sorted(shared_eval.glob("*.jsonl"))
+        for line in path.open(encoding="utf-8")
+    ]
     questions += ["plans plans plans", "public engagement in the STP footprint", *ODD]
     for question in questions:
         tokens = [t for t in query_tokens(question) if t in lexical._model.vocab_dict]

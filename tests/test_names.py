@@ -6,7 +6,7 @@ import pytest
 
 from stpbot.index.lexical import LexicalIndex
 from stpbot.retrieve.proper_names import MOST_PASSAGES, named_rows, proper_names
-from tests.conftest import make_passage
+from tests.support import make_passage
 
 
 def test_names_are_runs_of_capitalised_words_or_acronyms():

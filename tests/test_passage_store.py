@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_passage
 
 from stpbot.chunk.chunking import Passage
 from stpbot.errors import IndexCorruptError
 from stpbot.index.passages import PassageStore, starts_file, write_passages
+from tests.support import make_passage
 
 
 def passage(number: int) -> Passage:

@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reports import (
+
+from stpbot.defaults import MB
+from stpbot.errors import DocumentError
+from stpbot.index.build import build_index
+from stpbot.index.store import current_version, load_index, read_manifest
+from stpbot.ingest import Limits, load_document
+from tests.support.reports import (
     ALLOTMENTS,
     FILLER,
     make_docx,
@@ -16,12 +22,6 @@ from reports import (
     make_scanned_pdf,
     make_zip_bomb,
 )
-
-from stpbot.defaults import MB
-from stpbot.errors import DocumentError
-from stpbot.index.build import build_index
-from stpbot.index.store import current_version, load_index, read_manifest
-from stpbot.ingest import Limits, load_document
 
 # --- loaders ---------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -11,7 +10,6 @@ import pytest
 from stpbot.errors import QuestionError
 from stpbot.evaluation import DEPTH, Report, load_questions, score
 from stpbot.retrieve.shortlist import top_positive
-from tests.conftest import EVAL_FILE
 
 # Phrases that only page furniture uses; no quote may ever contain them.
 FURNITURE = re.compile(
@@ -22,14 +20,9 @@ FURNITURE = re.compile(
 )
 
 
-@pytest.mark.skipif(
-    not EVAL_FILE.exists() and not os.environ.get("CI"),
-    reason="shared eval set not beside this checkout (CI always has it)",
-)
-def test_eval_meets_the_quality_bar(engine):
-    report = Report(
-        [score(item, engine.ask(item.question, k=DEPTH)) for item in load_questions(EVAL_FILE)]
-    )
+def test_eval_meets_the_quality_bar(engine, shared_eval):
+    items = load_questions(shared_eval / "questions.jsonl")
+    report = Report([score(item, engine.ask(item.question, k=DEPTH)) for item in items])
     assert report.recall(1) >= 0.85
     assert report.recall(3) >= 0.95
     assert report.abstention == 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stpbot.chunk.sentences import WINDOW, locate, pysbd_spans, split_sentences
 from stpbot.ingest import discover, load_document
-from tests.conftest import KNOWLEDGE
+from tests.support import KNOWLEDGE
 
 
 def _upstream() -> object:

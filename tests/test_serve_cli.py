@@ -10,7 +10,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import (
+
+from stpbot.index.store import current_version
+from tests.support import (
     BOT_TOKEN,
     BOT_USER,
     SIGNING_SECRET,
@@ -19,9 +21,7 @@ from conftest import (
     slack_server_command,
     slack_server_env,
 )
-from test_slack_http import mention
-
-from stpbot.index.store import current_version
+from tests.support.slack import mention
 
 
 def test_serve_needs_a_bot_token(run_cli, built):

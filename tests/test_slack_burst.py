@@ -8,8 +8,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import BOT_USER
-from test_slack_http import mention
+from tests.support import BOT_USER
+from tests.support.slack import mention
 
 QUESTIONS = [
     "why were patients absent from STP governance?",

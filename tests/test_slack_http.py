@@ -1,6 +1,6 @@
 """The Slack app end to end over HTTP: signed requests in, a recording fake Web API out.
 
-Payloads are shaped as Slack sends them; they sit at the bottom of this file.
+Payloads are shaped as Slack sends them (tests/support/slack.py builds them).
 """
 
 from __future__ import annotations
@@ -8,27 +8,17 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import ADMIN, BOT_TOKEN, BOT_USER
+from tests.support import ADMIN, BOT_TOKEN, BOT_USER
+from tests.support.slack import (
+    QUESTION,
+    block_action,
+    buttons,
+    direct_message,
+    mention,
+    section_texts,
+)
 
-QUESTION = "why were patients absent from STP governance?"
 EXPECTED = "absent from STP governance"
-
-
-def section_texts(blocks):
-    texts = []
-    for block in blocks:
-        if block.get("text"):
-            texts.append(block["text"]["text"])
-        texts.extend(
-            e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)
-        )
-    return "\n".join(texts)
-
-
-def buttons(blocks):
-    return {
-        e["action_id"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]
-    }
 
 
 # --- mentions and direct messages -------------------------------------------------
@@ -356,67 +346,6 @@ def test_bad_signatures_are_401_and_nothing_is_posted(slack, fake_slack):
     assert slack.post(body, "application/json", timestamp=int(time.time()) - 600)[0] == 401
     time.sleep(0.5)
     assert fake_slack.of("chat.postMessage") == []
-
-
-# --- payloads as Slack sends them -------------------------------------------------
-
-
-def mention(text, ts, thread_ts=None, channel="C0000001", user="U0000001"):
-    event = {
-        "type": "app_mention",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-        "team": "T0001",
-        "blocks": [],
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
-def direct_message(text, user="U0000001", ts="1700000900.000900"):
-    return {
-        "type": "message",
-        "channel": "D0000001",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        "channel_type": "im",
-        "team": "T0001",
-    }
-
-
-def block_action(action_id, value, user="U0000001", ephemeral=True, response="r2"):
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "username": "someone", "team_id": "T0001"},
-        "api_app_id": "A0001",
-        "token": "legacy-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": "1700000000.000002",
-            "channel_id": "C0000001",
-            "is_ephemeral": ephemeral,
-        },
-        "trigger_id": "1.2.4",
-        "team": {"id": "T0001", "domain": "test"},
-        "channel": {"id": "C0000001", "name": "engagement"},
-        "response_url": f"__RESPONSE__{response}",
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": f"stp_actions_{value}",
-                "text": {"type": "plain_text", "text": "button"},
-                "value": value,
-                "type": "button",
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
 
 
 NEW_REPORT = """---

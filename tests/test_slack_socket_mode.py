@@ -4,8 +4,9 @@ over the socket, and answers still go to the Web API."""
 from __future__ import annotations
 
 import pytest
-from conftest import BOT_USER, slack_settings
-from test_slack_http import QUESTION, mention, section_texts
+
+from tests.support import BOT_USER, slack_settings
+from tests.support.slack import QUESTION, mention, section_texts
 
 
 class RecordingSocket:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from conftest import ADMIN, BOT_USER
-from reports import ALLOTMENTS, FILLER, make_pdf, make_scanned_pdf
-from test_slack_http import mention, section_texts
+from tests.support import ADMIN, BOT_USER
+from tests.support.reports import ALLOTMENTS, FILLER, make_pdf, make_scanned_pdf
+from tests.support.slack import mention, section_texts
 
 
 def final_update(fake_slack, marker):

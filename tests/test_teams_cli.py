@@ -9,9 +9,8 @@ import time
 import urllib.request
 import zipfile
 
-from conftest import cli_environment, free_port, stpbot_executable
-
 from stpbot.chat.commands import USAGE
+from tests.support import cli_environment, free_port, stpbot_executable
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 

@@ -6,11 +6,11 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import MODEL_CACHE, make_passage
 
 from stpbot.embedding import open_embedder
 from stpbot.embedding.base import BATCH_CHARACTERS, Embedder, _batches
 from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE, ViewPlan, view_texts
+from tests.support import MODEL_CACHE, make_passage
 
 
 class RecordingEmbedder(Embedder):
