@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -73,17 +74,50 @@ def workspace(tmp_path, built):
     return tmp_path / "knowledge", tmp_path / "index"
 
 
+def _cli_env(knowledge, index, env):
+    full = cli_environment()
+    if knowledge is not None:
+        full["STPBOT_KNOWLEDGE_DIR"] = str(knowledge)
+    if index is not None:
+        full["STPBOT_INDEX_DIR"] = str(index)
+    full.update(env or {})
+    return full
+
+
 @pytest.fixture
-def run_cli():
-    """Run the real `stpbot` entry point in a subprocess; returns CompletedProcess."""
+def run_cli(monkeypatch):
+    """Run the `stpbot` entry point in this process, its streams and environment isolated
+    by typer's CliRunner; returns a CompletedProcess with the exit code and both streams."""
+    from typer.testing import CliRunner
+
+    from stpbot.cli import main
 
     def run(*args, knowledge=None, index=None, stdin=None, cwd=None, env=None):
-        full_env = cli_environment()
-        if knowledge is not None:
-            full_env["STPBOT_KNOWLEDGE_DIR"] = str(knowledge)
-        if index is not None:
-            full_env["STPBOT_INDEX_DIR"] = str(index)
-        full_env.update(env or {})
+        full = _cli_env(knowledge, index, env)
+        changes = {key: None for key in os.environ if key not in full}
+        changes.update(full)
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        with CliRunner().isolation(input=stdin, env=changes) as (out, err, _):
+            try:
+                main(list(args))
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+        return subprocess.CompletedProcess(args, code, stdout, stderr)
+
+    return run
+
+
+@pytest.fixture
+def run_cli_process():
+    """Run the installed `stpbot` console script in a subprocess: for exit codes, the
+    absence of tracebacks and start-up cost, which only a real process shows."""
+
+    def run(*args, knowledge=None, index=None, stdin=None, cwd=None, env=None):
         return subprocess.run(
             [stpbot_executable(), *args],
             input=stdin,
@@ -91,7 +125,7 @@ def run_cli():
             capture_output=True,
             text=True,
             cwd=cwd,
-            env=full_env,
+            env=_cli_env(knowledge, index, env),
             timeout=300,
         )
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 
 
@@ -14,6 +16,7 @@ def table_rows(text):
     return [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
 
 
+@pytest.mark.slow
 def test_benchmark_script_runs_on_a_tiny_corpus():
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--tiny"],
@@ -33,6 +36,7 @@ def test_benchmark_script_runs_on_a_tiny_corpus():
     assert "done in" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_million_passage_script_runs_small():
     result = subprocess.run(
         [

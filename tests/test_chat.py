@@ -9,6 +9,7 @@ import pytest
 from stpbot.chat.commands import Kind, parse_command
 from stpbot.chat.feedback import FeedbackStore
 from stpbot.chat.memory import Conversations, SeenEvents
+from tests.support import FakeClock
 
 
 @pytest.mark.parametrize(
@@ -35,11 +36,12 @@ def test_unknown_and_incomplete_commands_become_help():
 
 
 def test_seen_events_answer_once_and_forget_after_their_ttl():
-    seen = SeenEvents(ttl=0.2)
+    clock = FakeClock()
+    seen = SeenEvents(ttl=60, clock=clock)
     assert seen.first_time("Ev1") and not seen.first_time("Ev1")
-    import time
-
-    time.sleep(0.3)
+    clock.advance(59)
+    assert not seen.first_time("Ev1")
+    clock.advance(2)
     assert seen.first_time("Ev1")
 
 

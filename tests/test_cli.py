@@ -1,4 +1,5 @@
-"""The `stpbot` command through its real entry point, in a subprocess."""
+"""The `stpbot` command through its real entry point: in-process, and in a subprocess
+where only a real process shows it (exit codes, no traceback, start-up cost)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ def _one_line_error(result):
     return lines[0]
 
 
-def test_help_is_instant(run_cli):
+def test_help_is_instant(run_cli_process):
     started = time.perf_counter()
-    result = run_cli("--help")
+    result = run_cli_process("--help")
     assert result.returncode == 0
     assert "ask" in result.stdout and "index" in result.stdout
     # No torch or model at import: well under the seconds a model load takes.
@@ -85,9 +86,10 @@ def test_nothing_found_suggests_topics(run_cli, built):
     assert "stpbot topics" in result.stdout
 
 
-def test_empty_and_huge_questions_exit_2(run_cli, built):
+def test_empty_and_huge_questions_exit_2(run_cli, run_cli_process, built):
     knowledge, index = built
-    assert "empty" in _one_line_error(run_cli("ask", "  ", knowledge=knowledge, index=index))
+    empty = run_cli_process("ask", "  ", knowledge=knowledge, index=index)
+    assert "empty" in _one_line_error(empty)
     huge = "x" * 100_000
     assert "limit" in _one_line_error(run_cli("ask", huge, knowledge=knowledge, index=index))
 
@@ -122,10 +124,10 @@ def test_no_documents_exit_2(run_cli, tmp_path):
     assert "does not exist" in missing
 
 
-def test_non_utf8_file_is_skipped_named_and_exit_2(run_cli, workspace):
+def test_non_utf8_file_is_skipped_named_and_exit_2(run_cli, run_cli_process, workspace):
     knowledge, index = workspace
     (knowledge / "latin.txt").write_bytes("Caf\u00e9 culture in the NHS.".encode("latin-1"))
-    result = run_cli("index", knowledge=knowledge, index=index)
+    result = run_cli_process("index", knowledge=knowledge, index=index)
     assert result.returncode == 2
     assert "latin.txt is not UTF-8 text" in result.stderr
     assert "Traceback" not in result.stderr

@@ -23,6 +23,7 @@ SENTENCES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "floor"), [("onnx", 0.999), ("onnx-int8", 0.98)])
 def test_onnx_backends_agree_with_pytorch(backend, floor):
     torch_vectors = open_embedder(backend="torch").embed(SENTENCES)
@@ -64,6 +65,7 @@ def _first_vector(cache, queue):
     queue.put(open_embedder(cache_dir=cache).embed_query("hospital beds").tolist())
 
 
+@pytest.mark.slow
 def test_workers_starting_together_export_once_and_agree(tmp_path):
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -106,6 +108,7 @@ def test_an_unknown_backend_is_a_one_line_error(run_cli, built):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_first_export_is_announced_on_a_terminal(built, tmp_path):
     import os
 

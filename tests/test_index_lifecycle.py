@@ -7,6 +7,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from stpbot.index.store import current_version, load_index, read_manifest
 from tests.support import cli_environment, stpbot_executable
 from tests.support.reports import ALLOTMENTS, make_pdf
@@ -48,6 +50,7 @@ def long_report(knowledge, index, paragraphs=2000):
     (knowledge / "long.md").write_text(f"# A long report\n\n{body}\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_sigkill_during_embedding_leaves_the_old_index_serving(workspace, embedder):
     knowledge, index = workspace
     version = current_version(index)
@@ -60,6 +63,7 @@ def test_sigkill_during_embedding_leaves_the_old_index_serving(workspace, embedd
     assert_old_index_serves(knowledge, index, embedder, version)
 
 
+@pytest.mark.slow
 def test_sigkill_while_publishing_leaves_the_old_index_serving(workspace, embedder):
     knowledge, index = workspace
     version = current_version(index)
@@ -80,6 +84,7 @@ def test_sigkill_while_publishing_leaves_the_old_index_serving(workspace, embedd
     assert not any(p.name.startswith(".build-") for p in versions.iterdir())
 
 
+@pytest.mark.slow
 def test_running_bot_switches_to_a_published_index_without_dropping_questions(
     workspace, embedder, tmp_path, run_cli
 ):
@@ -141,6 +146,7 @@ def test_rollback_from_the_cli_and_the_bot_follows(workspace, embedder, run_cli)
     assert live.refresh() and "survey" not in live.engine.index.sources
 
 
+@pytest.mark.slow
 def test_watch_rebuilds_when_a_report_arrives(workspace):
     knowledge, index = workspace
     watcher = subprocess.Popen(

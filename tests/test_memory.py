@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 import pytest
 
 from stpbot.chat.memory import SharedConversations, SharedSeenEvents
+from tests.support import FakeClock
 
 IDS = [f"Ev{i}" for i in range(200)]
 
@@ -40,6 +40,7 @@ def _open(path, start, queue):
         queue.put(repr(exc))
 
 
+@pytest.mark.slow
 def test_workers_starting_together_on_a_new_file_all_open_it(tmp_path):
     # Before the set-up lock, about one round in eleven had a worker fail with
     # "database is locked" (switching a new file to WAL does not wait).
@@ -57,19 +58,23 @@ def test_workers_starting_together_on_a_new_file_all_open_it(tmp_path):
 
 
 def test_seen_events_expire_after_their_ttl(tmp_path):
-    seen = SharedSeenEvents(tmp_path / "m.sqlite3", ttl=0.2)
+    clock = FakeClock()
+    seen = SharedSeenEvents(tmp_path / "m.sqlite3", ttl=900, clock=clock)
     assert seen.first_time("Ev1") and not seen.first_time("Ev1")
-    time.sleep(0.3)
+    clock.advance(899)
+    assert not seen.first_time("Ev1")
+    clock.advance(2)
     assert seen.first_time("Ev1") and not seen.first_time("Ev1")
 
 
 @pytest.mark.parametrize("ttl", [60.0, 0.2])
 def test_conversations_are_shared_between_instances_and_expire(tmp_path, ttl):
-    path = tmp_path / "m.sqlite3"
-    one, other = SharedConversations(path, ttl=ttl), SharedConversations(path, ttl=ttl)
+    path, clock = tmp_path / "m.sqlite3", FakeClock()
+    one = SharedConversations(path, ttl=ttl, clock=clock)
+    other = SharedConversations(path, ttl=ttl, clock=clock)
     assert one.previous("t1") is None
     one.remember("t1", "how secret were the plans?")
     other.remember("t1", "who criticised that?")
     assert one.previous("t1") == "who criticised that?" and one.previous("t2") is None
-    time.sleep(0.3)
+    clock.advance(0.3)
     assert (one.previous("t1") is None) == (ttl < 0.3)

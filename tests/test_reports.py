@@ -140,6 +140,7 @@ def test_bad_files_are_skipped_and_nothing_is_lost(workspace, embedder, bad_file
     assert not again.published and {s.path for s in again.skipped} == set(REASONS)
 
 
+@pytest.mark.slow
 def test_a_file_that_exhausts_memory_is_skipped_and_the_build_goes_on(workspace, embedder):
     knowledge, index = workspace
     make_zip_bomb(knowledge / "bomb.docx", unpacked_mb=700)
@@ -151,6 +152,7 @@ def test_a_file_that_exhausts_memory_is_skipped_and_the_build_goes_on(workspace,
     assert report.added == ["good"]
 
 
+@pytest.mark.slow
 def test_a_file_that_takes_too_long_is_skipped(workspace, embedder):
     knowledge, index = workspace
     # 1,600 pages take about a second to read: far over a 0.05 s allowance, and over

@@ -141,6 +141,7 @@ def test_served_app_answers_a_signed_mention_and_keeps_user_text_out_of_its_log(
         assert secret not in log
 
 
+@pytest.mark.slow
 def test_two_worker_processes_answer_every_mention_once_even_when_slack_retries(
     served_by_two, fake_slack, slack
 ):
@@ -163,6 +164,7 @@ def test_two_worker_processes_answer_every_mention_once_even_when_slack_retries(
     assert threads == {f"1700004000.{n:06d}": 1 for n in range(11)}
 
 
+@pytest.mark.slow
 def test_workers_that_cannot_load_the_index_stop_the_server_with_one_line(
     fake_slack, workspace, tmp_path
 ):

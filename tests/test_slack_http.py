@@ -90,7 +90,7 @@ def test_edits_bots_and_our_own_messages_are_not_answered(slack, fake_slack):
     slack.event({**direct_message(QUESTION), "user": BOT_USER, "bot_id": "BBOT0001"}, "Ev13")
     slack.event(direct_message("what did the King's Fund report find?"), "Ev14")
     fake_slack.wait_count("chat.postMessage", 1)
-    time.sleep(1.0)
+    slack.settle()
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 
@@ -101,7 +101,7 @@ def test_retried_event_is_answered_once(slack, fake_slack):
         headers = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"}
         assert slack.event(event, "EvRetry", headers)[0] == 200
     fake_slack.wait_count("chat.postMessage", 1)
-    time.sleep(1.0)
+    slack.settle()
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 
@@ -124,7 +124,7 @@ def test_rate_limited_post_is_retried_and_lands_once(slack, fake_slack):
     fake_slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "1"})
     slack.event(mention(f"<@{BOT_USER}> {QUESTION}", ts="1.3"), "Ev22")
     posted = fake_slack.wait_count("chat.postMessage", 1)
-    time.sleep(0.5)
+    slack.settle()
     assert len(posted) == 1 and len(fake_slack.of("chat.postMessage")) == 1
     assert "chat.postMessage!failed" in fake_slack.methods()
 
@@ -260,7 +260,7 @@ def test_reindex_is_refused_to_non_admins(slack, fake_slack):
     status, body, _ = slack.command("reindex", user="U0000009")
     assert status == 200
     assert "Only the bot's admins" in json.loads(body)["text"]
-    time.sleep(0.5)
+    slack.settle()
     assert "chat.postMessage" not in fake_slack.methods()
 
 
@@ -344,7 +344,7 @@ def test_bad_signatures_are_401_and_nothing_is_posted(slack, fake_slack):
         assert status == 401, headers
     # Correctly signed, but ten minutes old: a replay.
     assert slack.post(body, "application/json", timestamp=int(time.time()) - 600)[0] == 401
-    time.sleep(0.5)
+    slack.settle()
     assert fake_slack.of("chat.postMessage") == []
 
 

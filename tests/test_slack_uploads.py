@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.support import ADMIN, BOT_USER
 from tests.support.reports import ALLOTMENTS, FILLER, make_pdf, make_scanned_pdf
 from tests.support.slack import mention, section_texts
@@ -46,7 +44,7 @@ def test_non_admins_cannot_add_reports(slack_workspace, fake_slack, tmp_path):
     server.event(file_share("U0000009", "note.md", url, 20), "EvUp3")
     posted = fake_slack.wait_count("chat.postMessage", 1)[0]
     assert "Only the bot's admins can add reports" in section_texts(posted["blocks"])
-    time.sleep(0.5)
+    server.settle()
     assert "files.download" not in fake_slack.methods()
     assert not (knowledge / "note.md").exists()
 

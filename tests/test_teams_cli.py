@@ -9,6 +9,8 @@ import time
 import urllib.request
 import zipfile
 
+import pytest
+
 from stpbot.chat.commands import USAGE
 from tests.support import cli_environment, free_port, stpbot_executable
 
@@ -24,6 +26,7 @@ def test_serve_teams_refuses_to_start_without_credentials(run_cli):
     )
 
 
+@pytest.mark.slow
 def test_development_mode_warns_and_binds_loopback_only(built):
     knowledge, index = built
     port = free_port()

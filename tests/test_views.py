@@ -92,7 +92,7 @@ def test_a_model_that_does_not_mean_pool_embeds_the_joined_text():
     ]
 
 
-@pytest.mark.parametrize("backend", ["onnx-int8", "torch"])
+@pytest.mark.parametrize("backend", ["onnx-int8", pytest.param("torch", marks=pytest.mark.slow)])
 def test_summed_passages_point_where_the_joined_text_does(backend):
     embedder = open_embedder(backend=backend, cache_dir=MODEL_CACHE)
     assert embedder.mean_pooled

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from contextlib import closing
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,6 +28,9 @@ CONVERSATION_SECONDS = 24 * 60 * 60
 # Expired rows are swept on every this-many writes, so the file stays small.
 SWEEP_EVERY = 500
 
+# Seconds now, as the memories read it: a test passes a fake clock to skip time.
+Clock = Callable[[], float]
+
 
 class EventLog(Protocol):
     def first_time(self, event_id: str) -> bool: ...
@@ -41,8 +45,10 @@ class ConversationLog(Protocol):
 class SeenEvents:
     """Event ids handled recently, so a redelivered event is answered only once."""
 
-    def __init__(self, ttl: float = SEEN_SECONDS, maxsize: int = 100_000) -> None:
-        self._seen: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl)
+    def __init__(
+        self, ttl: float = SEEN_SECONDS, maxsize: int = 100_000, clock: Clock = time.monotonic
+    ) -> None:
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=maxsize, ttl=ttl, timer=clock)
         self._lock = threading.Lock()
 
     def first_time(self, event_id: str) -> bool:
@@ -57,8 +63,13 @@ class SeenEvents:
 class Conversations:
     """The latest question per conversation (a Slack thread, a Teams chat)."""
 
-    def __init__(self, ttl: float = CONVERSATION_SECONDS, maxsize: int = 50_000) -> None:
-        self._last: TTLCache[str, str] = TTLCache(maxsize=maxsize, ttl=ttl)
+    def __init__(
+        self,
+        ttl: float = CONVERSATION_SECONDS,
+        maxsize: int = 50_000,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._last: TTLCache[str, str] = TTLCache(maxsize=maxsize, ttl=ttl, timer=clock)
         self._lock = threading.Lock()
 
     def previous(self, conversation: str) -> str | None:
@@ -79,8 +90,10 @@ CREATE TABLE IF NOT EXISTS conversations (
 
 
 class _SqliteMemory:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock) -> None:
         self.path = path
+        # Wall-clock time: rows are shared by processes, which share no monotonic clock.
+        self.clock = clock
         shared_sqlite.create(path, _SCHEMA)
         self._writes = 0
 
@@ -95,13 +108,13 @@ class _SqliteMemory:
 class SharedSeenEvents(_SqliteMemory):
     """`SeenEvents` in a SQLite file shared by every worker process."""
 
-    def __init__(self, path: Path, ttl: float = SEEN_SECONDS) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, ttl: float = SEEN_SECONDS, clock: Clock = time.time) -> None:
+        super().__init__(path, clock)
         self.ttl = ttl
 
     def first_time(self, event_id: str) -> bool:
         """True for exactly one caller per id within the TTL, across processes."""
-        now = time.time()
+        now = self.clock()
         with closing(self._connect()) as db:
             if self._sweep_due():
                 db.execute("DELETE FROM seen_events WHERE at < ?", (now - self.ttl,))
@@ -117,20 +130,22 @@ class SharedSeenEvents(_SqliteMemory):
 class SharedConversations(_SqliteMemory):
     """`Conversations` in a SQLite file shared by every worker process."""
 
-    def __init__(self, path: Path, ttl: float = CONVERSATION_SECONDS) -> None:
-        super().__init__(path)
+    def __init__(
+        self, path: Path, ttl: float = CONVERSATION_SECONDS, clock: Clock = time.time
+    ) -> None:
+        super().__init__(path, clock)
         self.ttl = ttl
 
     def previous(self, conversation: str) -> str | None:
         with closing(self._connect()) as db:
             row = db.execute(
                 "SELECT question FROM conversations WHERE id = ? AND at >= ?",
-                (conversation, time.time() - self.ttl),
+                (conversation, self.clock() - self.ttl),
             ).fetchone()
         return str(row[0]) if row else None
 
     def remember(self, conversation: str, question: str) -> None:
-        now = time.time()
+        now = self.clock()
         with closing(self._connect()) as db:
             if self._sweep_due():
                 db.execute("DELETE FROM conversations WHERE at < ?", (now - self.ttl,))

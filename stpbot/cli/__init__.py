@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from stpbot.cli import admin, package, query, serve
-from stpbot.cli.common import EXIT_USER_ERROR, overrides
+from stpbot.cli.common import EXIT_USER_ERROR, Overrides
 from stpbot.errors import StpbotError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.add_typer(package.app, name="package")
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     knowledge_dir: Annotated[
         Path | None,
         typer.Option(help="Folder of briefings [env: STPBOT_KNOWLEDGE_DIR, default: knowledge]"),
@@ -42,14 +43,13 @@ def _options(
         typer.Option(help="Folder of the built index [env: STPBOT_INDEX_DIR, default: index]"),
     ] = None,
 ) -> None:
-    overrides.knowledge_dir = knowledge_dir
-    overrides.index_dir = index_dir
+    ctx.obj = Overrides(knowledge_dir=knowledge_dir, index_dir=index_dir)
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
     try:
-        app()
+        app(args)
     except StpbotError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)

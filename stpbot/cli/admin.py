@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def index(
+    ctx: typer.Context,
     full: Annotated[
         bool, typer.Option(help="Re-embed every document, not just changed ones")
     ] = False,
@@ -34,7 +35,7 @@ def index(
     ] = False,
 ) -> None:
     """Build or update the index from the knowledge folder."""
-    settings = load_settings()
+    settings = load_settings(ctx)
     if rollback:
         _rollback(settings)
         return
@@ -115,6 +116,7 @@ def _watch(settings: Settings, model: Embedder) -> None:
 
 
 def feedback(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text")] = False,
     recent: Annotated[
         int, typer.Option(min=0, max=100, help="How many not-helpful questions to list")
@@ -128,7 +130,7 @@ def feedback(
     from stpbot.chat.feedback import FeedbackStore
     from stpbot.cli.common import print_json
 
-    path = load_settings().feedback_db
+    path = load_settings(ctx).feedback_db
     if not path.exists():
         raise StpbotError(f"no feedback yet: {path} does not exist (set STPBOT_FEEDBACK_DB)")
     result = FeedbackStore(path).summary(recent)

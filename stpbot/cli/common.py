@@ -26,16 +26,16 @@ if TYPE_CHECKING:
 EXIT_USER_ERROR = 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class Overrides:
+    """The global options, kept on the command's context (so runs in one process differ)."""
+
     knowledge_dir: Path | None = None
     index_dir: Path | None = None
 
 
-overrides = Overrides()
-
-
-def load_settings() -> Settings:
+def load_settings(ctx: typer.Context | None = None) -> Settings:
+    """The settings from the environment and `.env`, with the command line's overrides."""
     from pydantic import ValidationError
 
     from stpbot.config import Settings
@@ -46,9 +46,10 @@ def load_settings() -> Settings:
         error = exc.errors()[0]
         name = "STPBOT_" + str(error["loc"][0]).upper()
         raise StpbotError(f"setting {name} is invalid: {error['msg']}") from exc
-    if overrides.knowledge_dir is not None:
+    overrides = ctx.find_object(Overrides) if ctx is not None else None
+    if overrides is not None and overrides.knowledge_dir is not None:
         settings.knowledge_dir = overrides.knowledge_dir
-    if overrides.index_dir is not None:
+    if overrides is not None and overrides.index_dir is not None:
         settings.index_dir = overrides.index_dir
     return settings
 

@@ -18,6 +18,7 @@ Url = Annotated[str, typer.Option(help="An https:// address Teams shows users")]
 
 @app.command("teams")
 def teams(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Where to write the zip")] = Path("stpbot-teams.zip"),
     app_id: Annotated[
         str | None, typer.Option(help="The bot's app (client) id [env: STPBOT_TEAMS_APP_ID]")
@@ -31,7 +32,7 @@ def teams(
     """Write the Teams app package: upload it in Teams (Apps → Manage your apps → Upload)."""
     from stpbot.teams.package import build_package
 
-    app_id = app_id or load_settings().teams_app_id
+    app_id = app_id or load_settings(ctx).teams_app_id
     if not app_id:
         raise StpbotError("the app id is needed: --app-id or STPBOT_TEAMS_APP_ID")
     try:

@@ -19,6 +19,7 @@ from stpbot.cli.common import (
 
 
 def ask(
+    ctx: typer.Context,
     question: Annotated[
         str, typer.Argument(help='The question, or "-" to read one per line from stdin')
     ],
@@ -30,7 +31,7 @@ def ask(
     from stpbot.render.json import answer_dict
     from stpbot.render.text import render_answer
 
-    settings = load_settings()
+    settings = load_settings(ctx)
     if question != "-":
         # Refuse a bad question before spending seconds loading the model.
         check_question(question, settings.max_question_chars)
@@ -46,12 +47,12 @@ def ask(
             out.print()
 
 
-def summary(topic: TopicArgument, as_json: JsonOption = False) -> None:
+def summary(ctx: typer.Context, topic: TopicArgument, as_json: JsonOption = False) -> None:
     """Diverse quotes on a topic across the briefings, grouped by source."""
     from stpbot.render.json import summary_dict
     from stpbot.render.text import render_summary
 
-    engine = open_engine(load_settings())
+    engine = open_engine(load_settings(ctx))
     result = engine.summary(topic)
     if as_json:
         print_json(summary_dict(result))
@@ -59,12 +60,12 @@ def summary(topic: TopicArgument, as_json: JsonOption = False) -> None:
         console().print(render_summary(result, engine.topics))
 
 
-def compare(topic: TopicArgument, as_json: JsonOption = False) -> None:
+def compare(ctx: typer.Context, topic: TopicArgument, as_json: JsonOption = False) -> None:
     """What each organisation says on a topic: its best quote."""
     from stpbot.render.json import comparison_dict
     from stpbot.render.text import render_comparison
 
-    engine = open_engine(load_settings())
+    engine = open_engine(load_settings(ctx))
     result = engine.compare(topic)
     if as_json:
         print_json(comparison_dict(result))
@@ -72,25 +73,25 @@ def compare(topic: TopicArgument, as_json: JsonOption = False) -> None:
         console().print(render_comparison(result, engine.topics))
 
 
-def topics(as_json: JsonOption = False) -> None:
+def topics(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the topics you can ask a summary or comparison of."""
     from stpbot.render.json import topics_list
     from stpbot.render.text import render_topics
     from stpbot.topics import load_topics
 
-    catalogue = load_topics(load_settings().knowledge_dir)
+    catalogue = load_topics(load_settings(ctx).knowledge_dir)
     if as_json:
         print_json(topics_list(catalogue))
     else:
         console().print(render_topics(catalogue))
 
 
-def sources(as_json: JsonOption = False) -> None:
+def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the indexed documents with their passage counts."""
     from stpbot.render.json import sources_list
     from stpbot.render.text import render_sources
 
-    infos = open_engine(load_settings()).sources()
+    infos = open_engine(load_settings(ctx)).sources()
     if as_json:
         print_json(sources_list(infos))
     else:
@@ -98,6 +99,7 @@ def sources(as_json: JsonOption = False) -> None:
 
 
 def evaluate(
+    ctx: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="JSONL with question and expect (null = out of scope)")
     ],
@@ -112,7 +114,7 @@ def evaluate(
     from stpbot.evaluation import DEPTH, Report, load_questions, score
 
     items = load_questions(file)
-    engine = open_engine(load_settings())
+    engine = open_engine(load_settings(ctx))
     report = Report([score(item, engine.ask(item.question, k=DEPTH)) for item in items])
     if as_json:
         print_json(report.metrics())

@@ -149,6 +149,7 @@ def _ensure_index(settings: Settings) -> None:
 
 @app.command("slack")
 def slack(
+    ctx: typer.Context,
     http: Annotated[
         bool, typer.Option("--http", help="Serve the Events API over HTTP instead of Socket Mode")
     ] = False,
@@ -163,7 +164,7 @@ def slack(
 ) -> None:
     """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN) or, with --http, Slack's
     Events API, commands and buttons on /slack/events, with GET /healthz."""
-    settings = load_settings()
+    settings = load_settings(ctx)
     if settings.slack_bot_token is None:
         raise StpbotError("SLACK_BOT_TOKEN is not set; see the README's Slack section")
     if http and settings.slack_signing_secret is None:
@@ -202,13 +203,14 @@ def slack(
 
 @app.command("teams")
 def teams(
+    ctx: typer.Context,
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port")] = 3978,
     host: Annotated[str, typer.Option(help="HTTP address to bind")] = "0.0.0.0",
 ) -> None:
     """Run the Teams app: POST /api/messages (Bot Framework JWTs required) and GET /healthz."""
     import asyncio
 
-    settings = load_settings()
+    settings = load_settings(ctx)
     password = (
         settings.teams_app_password.get_secret_value() if settings.teams_app_password else None
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,10 +18,6 @@ if TYPE_CHECKING:
     from stpbot.config import Settings
 
 log = logging.getLogger("stpbot.slack")
-
-# Listeners only acknowledge and queue work, so each holds a thread for milliseconds;
-# Bolt's default of 5 threads still let a burst of 20 commands miss Slack's 3 s ack.
-LISTENER_THREADS = 32
 
 
 def create_app(
@@ -52,16 +47,16 @@ def create_app(
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+    deps = deps or Deps(bot, seen=SharedSeenEvents(settings.memory_db))
     app = App(
         client=client,
         signing_secret=secret,
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="stp-listener"),
+        listener_executor=deps.listeners,
         raise_error_for_unhandled_request=False,
     )
     api_host = urlsplit(settings.slack_api_url).hostname
-    deps = deps or Deps(bot, seen=SharedSeenEvents(settings.memory_db))
     deps.file_hosts = SLACK_FILE_HOSTS | ({api_host} if api_host else set())
     install(app, deps)
     listeners.register(app)

@@ -6,6 +6,9 @@ import pytest
 
 from tests.support import BOT_TOKEN, BOT_USER
 
+# serve_forever's poll interval: shutdown() waits up to this long for the loop to see it.
+POLL = 0.02
+
 
 class FakeSlack:
     """Slack's Web API and response_url endpoints on 127.0.0.1, recording every call.
@@ -37,7 +40,7 @@ class FakeSlack:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True)
         self.thread.start()
 
     def response_url(self, name="r1"):

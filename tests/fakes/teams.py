@@ -12,6 +12,9 @@ import pytest
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
+# serve_forever's poll interval: shutdown() waits up to this long for the loop to see it.
+POLL = 0.02
+
 
 class FakeConnector:
     """The Bot Connector service: records every activity the bot sends."""
@@ -39,7 +42,7 @@ class FakeConnector:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True).start()
 
     def wait(self, count, timeout=30.0):
         deadline = time.monotonic() + timeout
@@ -81,7 +84,7 @@ class KeyServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         port = self.server.server_address[1]
         self.metadata_url = f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True).start()
 
     def token(self, service_url, **claims):
         import jwt

@@ -119,3 +119,16 @@ def slack_settings(fake, tmp_path, **extra):
         memory_db=tmp_path / "memory.sqlite3",
         **extra,
     )
+
+
+class FakeClock:
+    """A clock a test moves by hand, for TTLs without sleeping."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

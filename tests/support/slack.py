@@ -180,6 +180,11 @@ class SlackServer:
         body = json.dumps(payload).replace("__RESPONSE__", self.fake.url + "/response/")
         return self.post(urlencode({"payload": body}), "application/x-www-form-urlencoded")
 
+    def settle(self, timeout=30.0):
+        """Wait until every request sent so far has been handled and answered: after
+        it, an answer that was going to be sent twice would have been."""
+        assert self.deps.drain(timeout), "the app was still busy after {timeout} s"
+
     def close(self):
         # Let queued answers finish before the fake Slack goes away.
         self.deps.workers.shutdown(wait=True)
