@@ -19,8 +19,8 @@ from typing import Any
 
 Span = tuple[int, int]
 
-# Characters pysbd reads at once. A window of 4,000 takes about 20 ms, and nearly
-# all paragraphs are shorter, so they are read whole as before.
+# Characters pysbd reads at once: its time grows with the square of a text's length,
+# so long texts are read in windows; nearly all paragraphs are shorter, read whole.
 WINDOW = 4_000
 # A boundary is kept only with this much of the window after it: pysbd looks at
 # the words that follow a full stop. The rest is read again in the next window.

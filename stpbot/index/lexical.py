@@ -86,10 +86,9 @@ class LexicalIndex:
         if getattr(model, "nonoccurrence_array", None) is not None:  # BM25L and BM25+
             return np.asarray(model.get_scores(ids), dtype=np.float32)
         # bm25s stores each token's precomputed per-passage scores (a sparse column).
-        # Each column is added in place: numpy's np.add.at has had a fast path since
-        # 1.25, and at a million passages it took 3.7 ms a question where one bincount
-        # over the concatenated columns took 13 (most of it copying them). The sums are
-        # float32, as bm25s's own: near-ties may round differently from a float64 sum.
+        # Each column is added in place with np.add.at, which copies nothing (a bincount
+        # over the joined columns was several times slower; docs/benchmarks.md). The sums
+        # are float32, as bm25s's own: near-ties may round differently from float64.
         # np.asarray: plain views of the mapped arrays, as numpy's memmap subclass costs
         # microseconds on every slice.
         data, indices, indptr = (np.asarray(model.scores[k]) for k in ("data", "indices", "indptr"))

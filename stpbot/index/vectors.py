@@ -19,25 +19,16 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-# Measured on 2 cores with one search thread, inside the answer path (so with the
-# vectors out of the CPU cache): a flat scan costs about 0.1 ms per 1,000 vectors,
-# 0.5 ms at 5,500, against 2-3 ms to embed the question; the graph costs 0.3-0.8 ms
-# at 55,000 vectors. Past 4,000 vectors (about 1,200 passages) the graph is used.
+# A flat scan is exact and, for small collections, cheaper than the question's own
+# embedding; past this many vectors (about 1,200 passages) the HNSW graph is cheaper.
 EXACT_UP_TO = 4_000
 # How many vectors a search returns: the retriever rescores their passages exactly.
 SEARCH_K = 256
-# An IVF needed 7-12 ms at 550,000 vectors for recall@10 of 0.99; this graph gives
-# 0.96-0.97 in 1.1-1.8 ms there (and 0.99 at 55,000 vectors in 0.8 ms). Building it
-# takes about 2 minutes per 500,000 vectors on 2 cores, against 25 to embed them.
-# With float16 vectors, at 1 million: 3.8 ms at width 1,024 where float32 took 5.1,
-# recall within 0.005, and a 30 % quicker build. At 3.4 million (a million passages,
-# vectors blended from 88,000 real ones) real questions reach 0.976 at width 512 and
-# 0.985 at 1,024 (4.7 ms). 48 links instead of 32 were no better there: 0.974 at
-# 1,024, in 5.0 ms.
+# HNSW over IVF: it reaches the recall target at a fraction of the latency, in float16
+# (faster and as accurate as float32); more links than this bought nothing.
 HNSW_LINKS = 32
-# One million-passage build reached only 0.941 at 1,024 (its probes 0.941 too) and
-# 0.965 at 1,536, in 5.6 ms against 3.9: rather than settle below the target, the
-# tuning goes on to 2,048 (and back to 1,536 when that is enough).
+# Widths the tuning tries, narrowest first; it goes on past 1,024 rather than settle
+# below the recall target on a hard collection. docs/benchmarks.md has the runs.
 SEARCH_WIDTHS = (128, 256, 512, 1024, 2048)
 # Tuning probes are blends of stored vectors, harder than real questions: on the
 # graph real questions scored 0.01-0.02 higher than the probes at the same width.
