@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stpbot.defaults import (
     DEFAULT_BACKEND,
+    DEFAULT_MIN_COVERAGE,
     DEFAULT_MODEL,
     DEFAULT_THRESHOLD,
     MAX_FILE_MB,
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
     # Where ONNX exports of the model are kept; by default next to the index.
     model_cache: Path | None = None
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
+    min_coverage: float = Field(DEFAULT_MIN_COVERAGE, ge=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
     max_file_mb: float = Field(MAX_FILE_MB, gt=0)
     max_pages: int = Field(MAX_PAGES, ge=1)

@@ -20,6 +20,8 @@ MODEL_CACHE = "models"
 # Calibrated on MiniLM cosine scores: in-scope questions score 0.55 or more against
 # their best passage, unrelated ones under 0.25; the gate sits between.
 DEFAULT_THRESHOLD = 0.40
+# Share of a question's content words the collection must hold (retrieve/gate.py).
+DEFAULT_MIN_COVERAGE = 0.0
 MAX_QUESTION_CHARS = 2000
 
 # What one knowledge file may cost to read.

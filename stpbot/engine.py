@@ -14,10 +14,12 @@ from stpbot.answers import (
     comparison_from,
     summary_from,
 )
-from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
+from stpbot.defaults import MAX_QUESTION_CHARS
 from stpbot.errors import QuestionError
+from stpbot.glossary import Glossary, load_glossary
 from stpbot.index.store import load_index
-from stpbot.retrieve.retriever import Retriever
+from stpbot.retrieve.gate import Gate
+from stpbot.retrieve.retriever import Assessment, Retriever
 from stpbot.topics import Topic, find_topic, load_topics
 
 if TYPE_CHECKING:
@@ -56,12 +58,14 @@ class Engine:
         index: LoadedIndex,
         embedder: Embedder,
         topics: list[Topic],
-        threshold: float = DEFAULT_THRESHOLD,
+        gate: Gate | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        glossary: Glossary | None = None,
     ) -> None:
         self.index = index
         self.topics = topics
-        self.retriever = Retriever(index, embedder, threshold=threshold)
+        self.glossary = glossary or Glossary()
+        self.retriever = Retriever(index, embedder, gate=gate, glossary=self.glossary)
         self.max_question_chars = max_question_chars
 
     @classmethod
@@ -71,7 +75,7 @@ class Engine:
         knowledge_dir: Path,
         index_dir: Path,
         embedder: Embedder,
-        threshold: float = DEFAULT_THRESHOLD,
+        gate: Gate | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
     ) -> Engine:
         """Load the live index and the model; building a stale index is the caller's step."""
@@ -79,7 +83,8 @@ class Engine:
         # Load the model now: a damaged export fails here, at start-up, not at the first
         # question, and the first question is not slowed by it.
         embedder.load()
-        return cls(index, embedder, load_topics(knowledge_dir), threshold, max_question_chars)
+        topics, glossary = load_topics(knowledge_dir), load_glossary(knowledge_dir)
+        return cls(index, embedder, topics, gate, max_question_chars, glossary)
 
     def ask(self, question: str, k: int = 3, previous: str | None = None) -> Answer:
         """The `k` most relevant quotes for `question`, or an empty answer.
@@ -88,6 +93,12 @@ class Engine:
         """
         question = check_question(question, self.max_question_chars)
         return answer_from(question, self.retriever.search(question, k, previous=previous))
+
+    def assess(self, question: str, k: int = 3) -> Assessment:
+        """The passages `ask` would quote were the gate to let it, and the gate's signals
+        (what the evaluation needs to score other gates than this engine's)."""
+        question = check_question(question, self.max_question_chars)
+        return self.retriever.assess(question, k)
 
     def _topic_query(self, text: str) -> tuple[str, str, str | None]:
         text = check_question(text, self.max_question_chars)
@@ -105,7 +116,7 @@ class Engine:
         """Each organisation's best quote on a catalogue topic or free text."""
         name, query, topic_id = self._topic_query(topic)
         pool = self.retriever.candidates(query, limit=60)
-        if not self.retriever.answerable(pool):
+        if not self.retriever.answerable(query, pool):
             return comparison_from(name, topic_id, [])
         return comparison_from(name, topic_id, pool)
 

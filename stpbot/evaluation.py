@@ -1,10 +1,10 @@
-"""Retrieval quality on a labelled question set (JSONL: question, expect)."""
+"""Retrieval quality on labelled question sets (JSONL: question, expect)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,10 @@ from pydantic import BaseModel, ValidationError
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
-    from stpbot.answers import Answer
+    from collections.abc import Iterable
+
+    from stpbot.retrieve.gate import Gate, Signals
+    from stpbot.retrieve.retriever import Assessment
 
 # Ranks looked at for MRR; the bot shows three.
 DEPTH = 10
@@ -27,17 +30,32 @@ class LabelledQuestion(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class QuestionResult:
-    """How one question fared: the rank of the first passage holding `expect`."""
+    """How one question fared: where the first passage holding `expect` ranks among those
+    the bot would show, what the gate saw, and whether it answered."""
 
     item: LabelledQuestion
+    rank: int | None  # 1-based, before the gate; None when not in the top DEPTH
+    signals: Signals
     answered: bool
-    rank: int | None  # 1-based; None when not found in the top DEPTH
+    set_name: str = ""
+
+    @property
+    def in_scope(self) -> bool:
+        return self.item.expect is not None
 
     @property
     def correct(self) -> bool:
-        if self.item.expect is None:
+        if not self.in_scope:
             return not self.answered
-        return self.rank == 1
+        return self.answered and self.rank == 1
+
+    def shown_at(self, k: int) -> bool:
+        """Whether the expected passage is among the first `k` the bot shows."""
+        return self.answered and self.rank is not None and self.rank <= k
+
+    def gated(self, gate: Gate) -> QuestionResult:
+        """The same question under another gate."""
+        return replace(self, answered=gate.clears(self.signals))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +63,20 @@ class Report:
     results: list[QuestionResult]
 
     def _in_scope(self) -> list[QuestionResult]:
-        return [o for o in self.results if o.item.expect is not None]
+        return [o for o in self.results if o.in_scope]
 
     def _out_of_scope(self) -> list[QuestionResult]:
-        return [o for o in self.results if o.item.expect is None]
+        return [o for o in self.results if not o.in_scope]
 
     def recall(self, k: int) -> float:
+        """Share of in-scope questions answered with the expected passage in the top `k`."""
         scoped = self._in_scope()
-        return sum(o.rank is not None and o.rank <= k for o in scoped) / max(1, len(scoped))
+        return sum(o.shown_at(k) for o in scoped) / max(1, len(scoped))
 
     @property
     def mrr(self) -> float:
         scoped = self._in_scope()
-        return sum(1 / o.rank for o in scoped if o.rank) / max(1, len(scoped))
+        return sum(1 / o.rank for o in scoped if o.rank and o.answered) / max(1, len(scoped))
 
     @property
     def abstention(self) -> float:
@@ -69,6 +88,13 @@ class Report:
     def answered_in_scope(self) -> float:
         scoped = self._in_scope()
         return sum(o.answered for o in scoped) / max(1, len(scoped))
+
+    def gated(self, gate: Gate) -> Report:
+        """The same questions under another gate."""
+        return Report([o.gated(gate) for o in self.results])
+
+    def of_set(self, name: str) -> Report:
+        return Report([o for o in self.results if o.set_name == name])
 
     def metrics(self) -> dict[str, float | int]:
         return {
@@ -96,7 +122,7 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
     """Parse a JSONL question file; raises `StpbotError` naming the first bad line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, IsADirectoryError) as exc:
         raise StpbotError(f"question file {path} does not exist") from exc
     except UnicodeDecodeError as exc:
         raise StpbotError(f"question file {path} is not UTF-8 text") from exc
@@ -113,11 +139,18 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
     return items
 
 
-def score(item: LabelledQuestion, answer: Answer) -> QuestionResult:
+def score(
+    item: LabelledQuestion, found: Assessment, gate: Gate, set_name: str = ""
+) -> QuestionResult:
+    """How `item` fared, from the engine's assessment of its question, under `gate`."""
     rank = None
     if item.expect is not None:
         want = normalise(item.expect)
-        rank = next(
-            (i for i, q in enumerate(answer.quotes, start=1) if want in normalise(q.text)), None
-        )
-    return QuestionResult(item=item, answered=answer.answered, rank=rank)
+        texts = (hit.passage.text for hit in found.hits)
+        rank = next((i for i, text in enumerate(texts, start=1) if want in normalise(text)), None)
+    return QuestionResult(item, rank, found.signals, gate.clears(found.signals), set_name)
+
+
+def pooled(reports: Iterable[Report]) -> Report:
+    """One report of every question in `reports`."""
+    return Report([result for report in reports for result in report.results])

@@ -149,7 +149,7 @@ def test_eval_json(run_cli, built, tmp_path):
     )
     result = run_cli("eval", str(questions), "--json", knowledge=knowledge, index=index)
     assert result.returncode == 0, result.stderr
-    metrics = json.loads(result.stdout)
+    metrics = json.loads(result.stdout)["sets"]["q.jsonl"]
     assert metrics["recall@1"] == 1.0
     assert metrics["abstention_accuracy"] == 1.0
     assert {"recall@3", "mrr", "questions"} <= set(metrics)

@@ -12,14 +12,21 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stpbot"
 # The pipeline, left to right: a module may import from its own layer or a layer to its
 # left, never from one to its right. Each entry is a module or a package prefix.
 LAYERS: list[tuple[str, ...]] = [
-    ("stpbot", "stpbot.errors", "stpbot.defaults", "stpbot.documents", "stpbot.topics"),
+    (
+        "stpbot",
+        "stpbot.errors",
+        "stpbot.defaults",
+        "stpbot.documents",
+        "stpbot.topics",
+        "stpbot.glossary",
+    ),
     ("stpbot.config",),
     ("stpbot.ingest",),
     ("stpbot.chunk",),
     ("stpbot.embedding",),
     ("stpbot.index",),
     ("stpbot.retrieve",),
-    ("stpbot.answers", "stpbot.engine", "stpbot.evaluation"),
+    ("stpbot.answers", "stpbot.engine", "stpbot.evaluation", "stpbot.calibration"),
     ("stpbot.chat",),
     ("stpbot.render",),
     ("stpbot.slack", "stpbot.teams"),

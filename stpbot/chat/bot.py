@@ -16,6 +16,7 @@ from stpbot.chat.memory import ConversationLog, Conversations
 from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
+    DefinitionReply,
     HelpReply,
     Refusal,
     Reply,
@@ -26,7 +27,7 @@ from stpbot.chat.replies import (
 )
 from stpbot.defaults import MB
 from stpbot.errors import QuestionError
-from stpbot.ingest import LOADERS
+from stpbot.ingest import LOADERS, NOT_DOCUMENTS
 from stpbot.ingest.limits import Limits
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def safe_filename(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:100] or "report"
-    if f"{stem}{suffix}".lower() in {"topics.yaml", "topics.yml", "readme.md"}:
+    if f"{stem}{suffix}".lower() in NOT_DOCUMENTS:
         stem = f"{stem}-report"
     return f"{stem}{suffix}"
 
@@ -162,6 +163,12 @@ class ChatBot:
             tuple(engine.sources()), manifest.built_at, manifest.passage_count, self.topics
         )
 
+    def define(self, term: str) -> DefinitionReply:
+        """The glossary's entry for `term`, or the terms it holds."""
+        glossary = self.live.engine.glossary
+        terms = tuple(sorted((e.term for e in glossary.entries), key=str.lower))
+        return DefinitionReply(" ".join(term.split())[:100], glossary.lookup(term), terms)
+
     def help(
         self, user: str, unknown: str | None = None, incomplete: Kind | None = None
     ) -> HelpReply:
@@ -179,6 +186,8 @@ class ChatBot:
             return self.compare(command.argument)
         if command.kind is Kind.TOPICS:
             return TopicsReply(self.topics)
+        if command.kind is Kind.DEFINE:
+            return self.define(command.argument)
         if command.kind is Kind.SOURCES:
             return self.sources()
         return self.help(user, command.unknown, command.incomplete)

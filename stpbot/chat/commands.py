@@ -11,6 +11,7 @@ class Kind(StrEnum):
     SUMMARY = "summary"
     COMPARE = "compare"
     TOPICS = "topics"
+    DEFINE = "define"
     SOURCES = "sources"
     HELP = "help"
     REINDEX = "reindex"
@@ -30,6 +31,7 @@ USAGE = (
     Usage(Kind.SUMMARY, "<topic>", "what the briefings say on a topic, grouped by source"),
     Usage(Kind.COMPARE, "<topic>", "each organisation's view on a topic, side by side"),
     Usage(Kind.TOPICS, "", "the topics the briefings cover"),
+    Usage(Kind.DEFINE, "<term>", "what an NHS acronym or term means (CCG, VCS, FT, ...)"),
     Usage(Kind.SOURCES, "", "the documents the bot knows"),
     Usage(Kind.HELP, "", "this help"),
     Usage(Kind.REINDEX, "", "rebuild the index from the knowledge folder (admins)", admin=True),
@@ -41,8 +43,14 @@ USAGE = (
     ),
 )
 
-# Subcommands that need something after them; without it, they get the help.
-NEEDS_ARGUMENT = frozenset({Kind.ASK, Kind.SUMMARY, Kind.COMPARE})
+# Subcommands that need something after them (what, in words); without it, the help.
+NEEDED = {
+    Kind.ASK: "a question",
+    Kind.SUMMARY: "a topic",
+    Kind.COMPARE: "a topic",
+    Kind.DEFINE: "a term",
+}
+NEEDS_ARGUMENT = frozenset(NEEDED)
 
 
 @dataclass(frozen=True, slots=True)

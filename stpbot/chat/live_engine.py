@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from stpbot.chat.replies import ReindexOutcome, ReindexProgress
-from stpbot.defaults import DEFAULT_THRESHOLD, MAX_QUESTION_CHARS
+from stpbot.defaults import MAX_QUESTION_CHARS
 from stpbot.engine import Engine
 from stpbot.errors import StpbotError
 from stpbot.index.build import build_index, ensure_built
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from stpbot.embedding import Embedder
     from stpbot.index.build import BuildProgress, BuildReport
     from stpbot.ingest.limits import Limits
+    from stpbot.retrieve.gate import Gate
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class LiveEngine:
         knowledge_dir: Path,
         index_dir: Path,
         embedder: Embedder,
-        threshold: float = DEFAULT_THRESHOLD,
+        gate: Gate | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
         limits: Limits | None = None,
     ) -> None:
@@ -61,7 +62,7 @@ class LiveEngine:
         self.limits = limits
         self.index_dir = index_dir
         self.embedder = embedder
-        self.threshold = threshold
+        self.gate = gate
         self.max_question_chars = max_question_chars
         self._engine: Engine | None = None
         self._reindexing = threading.Lock()
@@ -73,7 +74,7 @@ class LiveEngine:
             knowledge_dir=self.knowledge_dir,
             index_dir=self.index_dir,
             embedder=self.embedder,
-            threshold=self.threshold,
+            gate=self.gate,
             max_question_chars=self.max_question_chars,
         )
 

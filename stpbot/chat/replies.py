@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from stpbot.answers import Answer, Comparison, Summary
     from stpbot.chat.commands import Kind
     from stpbot.engine import SourceInfo
+    from stpbot.glossary import Entry
     from stpbot.index.build import BuildReport
     from stpbot.topics import Topic
 
@@ -51,6 +52,15 @@ class SourcesReply:
     built_at: str
     passages: int
     topics: tuple[Topic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionReply:
+    """A glossary entry, or (`entry` None) the terms the glossary does hold."""
+
+    asked: str
+    entry: Entry | None
+    terms: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,5 +112,12 @@ class ReindexOutcome:
 
 # Everything a command can reply; what the renderers of each platform draw.
 Reply = (
-    AnswerReply | SummaryReply | ComparisonReply | TopicsReply | SourcesReply | HelpReply | Refusal
+    AnswerReply
+    | SummaryReply
+    | ComparisonReply
+    | TopicsReply
+    | SourcesReply
+    | DefinitionReply
+    | HelpReply
+    | Refusal
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from stpbot.engine import Engine
     from stpbot.index.build import BuildReport
     from stpbot.ingest.limits import Limits
+    from stpbot.retrieve.gate import Gate
 
 EXIT_USER_ERROR = 2
 
@@ -64,6 +65,13 @@ def limits(settings: Settings) -> Limits:
         parse_seconds=settings.parse_seconds,
         parse_memory_mb=settings.parse_memory_mb,
     )
+
+
+def gate(settings: Settings) -> Gate:
+    """The answer gate the settings ask for."""
+    from stpbot.retrieve.gate import Gate
+
+    return Gate(threshold=settings.relevance_threshold, min_coverage=settings.min_coverage)
 
 
 def console(stderr: bool = False) -> Console:
@@ -142,7 +150,7 @@ def open_engine(settings: Settings) -> Engine:
         knowledge_dir=settings.knowledge_dir,
         index_dir=settings.index_dir,
         embedder=model,
-        threshold=settings.relevance_threshold,
+        gate=gate(settings),
         max_question_chars=settings.max_question_chars,
     )
 

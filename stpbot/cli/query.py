@@ -1,9 +1,9 @@
-"""The question commands: ask, summary, compare, topics, sources, eval."""
+"""The question commands: ask, summary, compare, topics, sources, glossary, eval."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,11 @@ from stpbot.cli.common import (
     print_json,
     stdin_lines,
 )
+from stpbot.errors import StpbotError
+from stpbot.render import wording
+
+if TYPE_CHECKING:
+    from stpbot.calibration import CrossValidation
 
 
 def ask(
@@ -86,6 +91,35 @@ def topics(ctx: typer.Context, as_json: JsonOption = False) -> None:
         console().print(render_topics(catalogue))
 
 
+def glossary(
+    ctx: typer.Context,
+    term: Annotated[
+        str | None, typer.Argument(help="A term: CCG, VCS, foundation trust, ...")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What an NHS acronym or term means, from knowledge/glossary.yaml; all terms without one."""
+    from stpbot.glossary import load_glossary
+    from stpbot.render.json import glossary_list
+    from stpbot.render.text import render_definition, render_glossary
+
+    entries = load_glossary(load_settings(ctx).knowledge_dir)
+    if term is None:
+        if as_json:
+            print_json(glossary_list(entries.entries))
+        else:
+            console().print(render_glossary(entries.entries))
+        return
+    entry = entries.lookup(term)
+    if entry is None:
+        terms = tuple(sorted((e.term for e in entries.entries), key=str.lower))
+        raise StpbotError(wording.no_definition(" ".join(term.split())[:100], terms))
+    if as_json:
+        print_json(entry.model_dump())
+    else:
+        console().print(render_definition(entry, term, ()))
+
+
 def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List the indexed documents with their passage counts."""
     from stpbot.render.json import sources_list
@@ -100,32 +134,102 @@ def sources(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 def evaluate(
     ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(help="JSONL with question and expect (null = out of scope)")
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="JSONL files with question and expect (null = out of scope)"),
     ],
     as_json: JsonOption = False,
     misses: Annotated[
-        bool, typer.Option("--misses", help="List questions not ranked first")
+        bool, typer.Option("--misses", help="List questions not answered right")
     ] = False,
+    cv: Annotated[
+        int | None,
+        typer.Option(
+            "--cv",
+            min=2,
+            metavar="K",
+            help="Also report a K-fold cross-validated estimate for the gate's constants",
+        ),
+    ] = None,
 ) -> None:
-    """Measure recall@1, recall@3, MRR and abstention on a labelled question set."""
+    """Recall@1, recall@3, MRR and abstention per question set, pooled, and (with --cv)
+    cross-validated."""
+    from stpbot.calibration import choose_gate, cross_validate
+    from stpbot.evaluation import DEPTH, Report, load_questions, pooled, score
+
+    sets = {file.name: load_questions(file) for file in files}
+    if len(sets) < len(files):
+        raise StpbotError("each question file needs a different name")
+    engine = open_engine(load_settings(ctx))
+    gate = engine.retriever.gate
+    reports = {
+        name: Report(
+            [score(item, engine.assess(item.question, k=DEPTH), gate, name) for item in items]
+        )
+        for name, items in sets.items()
+    }
+    everything = pooled(reports.values())
+    rows: dict[str, dict[str, float | int]] = {name: r.metrics() for name, r in reports.items()}
+    rows["pooled"] = everything.metrics()
+    validated = cross_validate(everything.results, cv) if cv else None
+    if validated is not None:
+        rows[f"pooled, {cv}-fold CV"] = dict(validated.metrics)
+        rows["pooled, gate chosen in-sample"] = everything.gated(
+            choose_gate(everything.results)
+        ).metrics()
+    if as_json:
+        print_json(
+            {
+                "sets": rows,
+                "gate": {"threshold": gate.threshold, "min_coverage": gate.min_coverage},
+                **(_cv_json(validated) if validated else {}),
+            }
+        )
+        return
+    _print_table(rows)
+    if validated is not None:
+        chosen = choose_gate(everything.results)
+        thresholds = sorted(g.threshold for g in validated.gates)
+        coverages = sorted(g.min_coverage for g in validated.gates)
+        console().print(
+            f"gate in use: cosine >= {gate.threshold:.2f}, coverage >= {gate.min_coverage:.2f}; "
+            f"chosen on all questions: {chosen.threshold:.2f}, {chosen.min_coverage:.2f}; "
+            f"across folds: {thresholds[0]:.2f}-{thresholds[-1]:.2f}, "
+            f"{coverages[0]:.2f}-{coverages[-1]:.2f}",
+            markup=False,
+        )
+    if misses:
+        out = console()
+        for result in everything.results:
+            if not result.correct:
+                item = result.item
+                out.print(
+                    f"miss {result.set_name} {item.id or ''}: {item.question} "
+                    f"(rank {result.rank}, answered {result.answered}, "
+                    f"cosine {result.signals.dense:.2f}, coverage {result.signals.coverage:.2f})",
+                    markup=False,
+                )
+
+
+def _cv_json(validated: CrossValidation) -> dict[str, object]:
+    gates = [{"threshold": g.threshold, "min_coverage": g.min_coverage} for g in validated.gates]
+    return {"cv": {"k": validated.k, "fold_gates": gates}}
+
+
+def _print_table(rows: dict[str, dict[str, float | int]]) -> None:
     from rich.table import Table
 
-    from stpbot.evaluation import DEPTH, Report, load_questions, score
-
-    items = load_questions(file)
-    engine = open_engine(load_settings(ctx))
-    report = Report([score(item, engine.ask(item.question, k=DEPTH)) for item in items])
-    if as_json:
-        print_json(report.metrics())
-        return
-    table = Table("metric", "value", box=None)
-    for name, value in report.metrics().items():
-        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
-    out = console()
-    out.print(table)
-    if misses:
-        for outcome in report.results:
-            if not outcome.correct:
-                item = outcome.item
-                out.print(f"miss {item.id or ''}: {item.question} (rank {outcome.rank})")
+    table = Table(
+        "set", "questions", "recall@1", "recall@3", "MRR", "answered", "declined", box=None
+    )
+    for name, m in rows.items():
+        table.add_row(
+            name,
+            str(m.get("questions", "")),
+            f"{m['recall@1']:.3f}",
+            f"{m['recall@3']:.3f}",
+            f"{m['mrr']:.3f}",
+            f"{m['answered_in_scope']:.3f}",
+            f"{m['abstention_accuracy']:.3f}",
+        )
+    console().print(table)

@@ -11,6 +11,7 @@ from stpbot.cli.common import (
     BuildBar,
     console,
     embedder,
+    gate,
     limits,
     load_settings,
     report_build,
@@ -35,7 +36,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         knowledge_dir=settings.knowledge_dir,
         index_dir=settings.index_dir,
         embedder=embedder(settings),
-        threshold=settings.relevance_threshold,
+        gate=gate(settings),
         max_question_chars=settings.max_question_chars,
         limits=limits(settings),
     )

@@ -6,6 +6,7 @@ live index, so a rebuild only embeds what changed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from stpbot.chunk.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
+from stpbot.glossary import GLOSSARY_FILE
 from stpbot.index.embedding_views import ViewPlan, preceding
 from stpbot.index.integrity import read_record, write_record
 from stpbot.index.store import (
@@ -138,6 +140,12 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
     return state
 
 
+def glossary_digest(knowledge_dir: Path) -> str | None:
+    """sha256 of the folder's glossary (retrieval reads it), or None when it has none."""
+    path = knowledge_dir / GLOSSARY_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
 def _built_state(manifest: Manifest) -> dict[str, str]:
     built = {d.source.path: d.checksum for d in manifest.documents}
     built.update({s.path: s.checksum for s in manifest.skipped})
@@ -155,6 +163,7 @@ def is_stale(index_dir: Path, knowledge_dir: Path, model: str, backend: str) -> 
         or manifest.model != model
         or manifest.backend != backend
         or manifest.chunker != CHUNKER_VERSION
+        or manifest.glossary != glossary_digest(knowledge_dir)
         or _built_state(manifest) != knowledge_state(knowledge_dir, index_dir / STATE_CACHE)
     )
 
@@ -342,7 +351,12 @@ def build_index(
     with build_lock(index_dir):
         state = knowledge_state(knowledge_dir, index_dir / STATE_CACHE)
         previous = None if full else _reusable(index_dir, embedder.name, embedder.backend)
-        if previous is not None and _built_state(previous.manifest) == state:
+        glossary = glossary_digest(knowledge_dir)
+        if (
+            previous is not None
+            and _built_state(previous.manifest) == state
+            and previous.manifest.glossary == glossary
+        ):
             unchanged = [d.source.id for d in previous.manifest.documents]
             return BuildReport(manifest=previous.manifest, unchanged=unchanged, published=False)
         parsed, skipped = _load_changed(
@@ -371,6 +385,7 @@ def build_index(
                 backend=embedder.backend,
                 chunker=CHUNKER_VERSION,
                 build_seconds=time.perf_counter() - started,
+                glossary=glossary,
             ),
         )
     before = {d.source.id for d in previous.manifest.documents} if previous else set()

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     import numpy as np
 
 
@@ -73,6 +75,12 @@ class LexicalIndex:
         # Memory-mapped: a large index pages in the postings a question touches, not all.
         model = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
         return cls(model, size)
+
+    @property
+    def vocabulary(self) -> Collection[str]:
+        """Every token some passage holds (stemmed, as `query_tokens` gives them)."""
+        vocab: Collection[str] = self._model.vocab_dict
+        return vocab
 
     def scores(self, query: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query's tokens (zeros when none is known)."""

@@ -81,6 +81,8 @@ class Manifest(BaseModel):
     documents: list[DocumentEntry]
     skipped: list[SkippedFile]
     files: dict[str, str]
+    # sha256 of the knowledge folder's glossary.yaml when built (None: there was none).
+    glossary: str | None = None
 
 
 @dataclass
@@ -98,6 +100,7 @@ class IndexContents:
     backend: str
     chunker: str
     build_seconds: float
+    glossary: str | None = None
 
 
 @dataclass
@@ -200,6 +203,7 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
             vector_count=int(contents.vectors.shape[0]),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(contents.build_seconds, 3),
+            glossary=contents.glossary,
             documents=contents.documents,
             skipped=contents.skipped,
             files=files,

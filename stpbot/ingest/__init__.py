@@ -36,7 +36,10 @@ LOADERS: dict[str, Loader] = {
 }
 
 # Files in knowledge/ that are configuration, not documents.
-_NOT_DOCUMENTS = {"topics.yaml", "topics.yml", "readme.md"}
+# The knowledge folder's own configuration files, never documents.
+NOT_DOCUMENTS = frozenset(
+    {"topics.yaml", "topics.yml", "glossary.yaml", "glossary.yml", "readme.md"}
+)
 _SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 _META_FIELDS = ("title", "publisher", "author", "date", "url")
 
@@ -58,7 +61,7 @@ def _is_sidecar(name: str) -> bool:
 
 def supported(path: Path) -> bool:
     """Whether `path` is a document this build can load."""
-    return path.suffix.lower() in LOADERS and path.name.lower() not in _NOT_DOCUMENTS
+    return path.suffix.lower() in LOADERS and path.name.lower() not in NOT_DOCUMENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ def candidates(root: Path) -> list[Candidate]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 pending.append((entry.path, [*parts, name]))
-            elif entry.is_file() and name.lower() not in _NOT_DOCUMENTS and not _is_sidecar(name):
+            elif entry.is_file() and name.lower() not in NOT_DOCUMENTS and not _is_sidecar(name):
                 meta = next((m for m in _sidecar_names(name) if m in metas), None) if metas else ""
                 rel = [*parts, name]
                 meta_path = os.path.join(folder, meta) if meta else None  # noqa: PTH118

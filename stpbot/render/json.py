@@ -8,6 +8,7 @@ if TYPE_CHECKING:
     from stpbot.answers import Answer, Comparison, Quote, Summary
     from stpbot.documents import Source
     from stpbot.engine import SourceInfo
+    from stpbot.glossary import Entry
     from stpbot.topics import Topic
 
 
@@ -74,3 +75,7 @@ def sources_list(infos: list[SourceInfo]) -> list[dict[str, Any]]:
 
 def topics_list(topics: list[Topic]) -> list[dict[str, Any]]:
     return [t.model_dump() for t in topics]
+
+
+def glossary_list(entries: tuple[Entry, ...]) -> list[dict[str, Any]]:
+    return [entry.model_dump() for entry in entries]

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat.commands import USAGE
+from stpbot.chat.commands import NEEDED, USAGE
 from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
+    DefinitionReply,
     HelpReply,
     Refusal,
     SourcesReply,
     SummaryReply,
     TopicsReply,
 )
+from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
 from stpbot.render.reindex import reindex_lines
 from stpbot.render.trim import fit_quote
@@ -248,8 +250,7 @@ def help_text(reply: HelpReply) -> str:
     if reply.unknown:
         lines.append(f"I don't know the command `{escape(reply.unknown[:50])}`.")
     if reply.incomplete:
-        what = "a question" if reply.incomplete.value == "ask" else "a topic"
-        lines.append(f"`/stp {reply.incomplete.value}` needs {what} after it.")
+        lines.append(f"`/stp {reply.incomplete.value}` needs {NEEDED[reply.incomplete]} after it.")
     lines.append("*Ask me about the STP briefings.* Every answer is a quote, with its source.")
     for usage in USAGE:
         if usage.admin and not reply.admin:
@@ -269,6 +270,18 @@ def refusal_blocks(message: str) -> list[SlackBlock]:
     return [_section(f":raised_hand: {escape(message)}")]
 
 
+def definition_blocks(reply: DefinitionReply) -> list[SlackBlock]:
+    """A glossary entry: the term in bold, what it means, its other names."""
+    entry = reply.entry
+    if entry is None:
+        return [_section(escape(wording.no_definition(reply.asked, reply.terms)))]
+    blocks = [_section(f"*{escape(wording.definition_title(entry))}*: {escape(entry.means)}")]
+    also = wording.also_called(entry)
+    if also:
+        blocks.append(_context(escape(also)))
+    return blocks
+
+
 def blocks_for(
     reply: Reply, *, share: bool = False, shared_by: str | None = None
 ) -> list[SlackBlock]:
@@ -283,6 +296,8 @@ def blocks_for(
         return topics_blocks(reply.topics)
     if isinstance(reply, SourcesReply):
         return sources_blocks(reply)
+    if isinstance(reply, DefinitionReply):
+        return definition_blocks(reply)
     if isinstance(reply, HelpReply):
         return help_blocks(reply)
     if isinstance(reply, Refusal):
@@ -301,6 +316,13 @@ def fallback_text(reply: Reply) -> str:
         text = f"Compare: {reply.comparison.topic}"
     elif isinstance(reply, Refusal):
         text = reply.message
+    elif isinstance(reply, DefinitionReply):
+        entry = reply.entry
+        text = (
+            f"{wording.definition_title(entry)}: {entry.means}"
+            if entry
+            else wording.no_definition(reply.asked, reply.terms)
+        )
     else:
         text = "stpbot"
     return escape(text)[:FALLBACK_LIMIT]

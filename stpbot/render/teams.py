@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat.commands import USAGE
+from stpbot.chat.commands import NEEDED, USAGE
 from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
+    DefinitionReply,
     HelpReply,
     Refusal,
     SourcesReply,
     SummaryReply,
     TopicsReply,
 )
+from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
 from stpbot.render.reindex import reindex_lines
 from stpbot.render.trim import fit_quote
@@ -189,8 +191,7 @@ def help_text(reply: HelpReply) -> str:
     if reply.unknown:
         lines.append(f"I don't know the command “{reply.unknown[:50]}”.")
     if reply.incomplete:
-        what = "a question" if reply.incomplete.value == "ask" else "a topic"
-        lines.append(f"“{reply.incomplete.value}” needs {what} after it.")
+        lines.append(f"“{reply.incomplete.value}” needs {NEEDED[reply.incomplete]} after it.")
     lines.append("Ask me about the STP briefings: every answer is a quote, with its source.")
     for usage in USAGE:
         if usage.admin and not reply.admin:
@@ -199,6 +200,18 @@ def help_text(reply: HelpReply) -> str:
         lines.append(f"• {usage.kind.value}{arg}: {usage.description}")
     lines.append("In a channel, mention me: @stpbot why were councils unhappy?")
     return "\n".join(lines)
+
+
+def definition_card(reply: DefinitionReply) -> Card:
+    """A glossary entry: the term in bold, what it means, its other names."""
+    entry = reply.entry
+    if entry is None:
+        return card([_text(wording.no_definition(reply.asked, reply.terms), wrap=True)])
+    body = [_heading(f"{wording.definition_title(entry)}:", entry.means)]
+    also = wording.also_called(entry)
+    if also:
+        body.append(_text(also, isSubtle=True))
+    return card(body)
 
 
 def card_for(reply: Reply) -> Card | None:
@@ -213,6 +226,8 @@ def card_for(reply: Reply) -> Card | None:
         return topics_card(reply.topics)
     if isinstance(reply, SourcesReply):
         return sources_card(reply)
+    if isinstance(reply, DefinitionReply):
+        return definition_card(reply)
     return None
 
 

@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from stpbot.render import wording
 from stpbot.render.attribution import attribution
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from stpbot.answers import Answer, Comparison, Quote, Summary
     from stpbot.engine import SourceInfo
+    from stpbot.glossary import Entry
     from stpbot.topics import Topic
 
 NOT_FOUND = "I could not find this in the briefings."
@@ -86,4 +88,25 @@ def render_sources(infos: list[SourceInfo]) -> RenderableType:
         table.add_row(
             s.title, s.publisher or "", s.author or "", s.date or "", str(info.passages), s.path
         )
+    return table
+
+
+def render_definition(entry: Entry | None, asked: str, terms: tuple[str, ...]) -> Text:
+    """A glossary entry for the terminal, or which terms there are."""
+    if entry is None:
+        return Text(wording.no_definition(asked, terms))
+    text = Text()
+    text.append(wording.definition_title(entry), style="bold")
+    text.append(f": {entry.means}")
+    also = wording.also_called(entry)
+    if also:
+        text.append(f"\n{also}", style="dim")
+    return text
+
+
+def render_glossary(entries: tuple[Entry, ...]) -> RenderableType:
+    """Every glossary term with what it stands for."""
+    table = Table("term", "means", box=None)
+    for entry in sorted(entries, key=lambda e: e.term.lower()):
+        table.add_row(Text(entry.term), Text(entry.stands_for or entry.means))
     return table

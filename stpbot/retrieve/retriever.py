@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from stpbot.defaults import DEFAULT_THRESHOLD
+from stpbot.glossary import Glossary
 from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.lexical import query_tokens
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
+from stpbot.retrieve.gate import Gate, Signals
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
 
@@ -41,6 +42,9 @@ LEXICAL_WEIGHT = 0.5
 CONTEXT_PENALTY = 0.06
 CONTEXT_LEXICAL_SHARE = 0.5
 LEXICAL_CANDIDATES = 64
+# Passages this far off in meaning are never shown (unless they hold a rare name the
+# question mentions); leaving them out keeps a miss cheap.
+FLOOR = 0.30
 DUPLICATE_COSINE = 0.95
 PER_DOCUMENT_IN_TOP = 2
 # A follow-up's own words weigh more than the question it follows.
@@ -90,6 +94,7 @@ class _Query:
     lexical: np.ndarray  # fused BM25 of every passage, 0..1
     rows: np.ndarray  # candidate passages, ascending
     named: np.ndarray  # those holding a rare name the question mentions, ascending
+    coverage: float  # share of the question's content words the collection holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +113,26 @@ class _Pool:
     """Candidate passages, best first; each becomes a Hit the first time it is looked at."""
 
     def __init__(
-        self, rows: np.ndarray, dense: np.ndarray, named: np.ndarray, make: Callable[[int], Hit]
+        self,
+        rows: np.ndarray,
+        dense: np.ndarray,
+        named: np.ndarray,
+        coverage: float,
+        make: Callable[[int], Hit],
     ) -> None:
         self.rows = rows
         self.dense = dense
         self.named = named
+        self.coverage = coverage
         self._make = make
         self._made: list[Hit] = []
 
     def __len__(self) -> int:
         return int(self.rows.size)
+
+    def signals(self) -> Signals:
+        best = float(self.dense.max()) if self.dense.size else -1.0
+        return Signals(dense=best, coverage=self.coverage, named=bool(self.named.any()))
 
     def __iter__(self) -> Iterator[Hit]:
         for i in range(len(self)):
@@ -149,6 +164,14 @@ def _named_in(padded_question: str, source: Source) -> bool:
     return any(name in padded_question for name in _names(source))
 
 
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """A question's best passages before the gate, and the signals the gate reads."""
+
+    hits: list[Hit]
+    signals: Signals
+
+
 class Retriever:
     """Searches one loaded index with one embedder."""
 
@@ -156,13 +179,15 @@ class Retriever:
         self,
         index: LoadedIndex,
         embedder: Embedder,
-        threshold: float = DEFAULT_THRESHOLD,
+        gate: Gate | None = None,
         lexical_weight: float = LEXICAL_WEIGHT,
+        glossary: Glossary | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
-        self.threshold = threshold
-        self.floor = threshold * 0.75
+        self.gate = gate or Gate()
+        self.glossary = glossary or Glossary()
+        self.floor = FLOOR
         self.lexical_weight = lexical_weight
 
     def _views(self, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,11 +195,15 @@ class Retriever:
         return self.index.matrix[lo:hi], self.index.role[lo:hi]
 
     def _query(self, text: str) -> _Query:
-        vector = self.embedder.embed_query(text)
+        # Other names of the glossary terms the question uses (CVS: "council for voluntary
+        # service"; charities: "voluntary sector") are searched for as well.
+        bridged = self.glossary.bridge(text, self._known)
+        wider = f"{text} ({'; '.join(bridged)})" if bridged else text
+        vector = self.embedder.embed_query(wider)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
         # The vector search runs on a helper thread while BM25 runs here.
         found = search_soon(self.index.vectors, vector.reshape(1, -1), n_vec)
-        tokens = query_tokens(text)
+        tokens = query_tokens(wider)
         lexical = unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
         lexical += unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
@@ -184,7 +213,8 @@ class Retriever:
         rows = union(dense_rows, lexical_rows)
         if named.size:
             rows = union(rows, named)
-        return _Query(text, vector, lexical, rows, named)
+        known = self._coverage(text)
+        return _Query(text, vector, lexical, rows, named, known)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -260,6 +290,7 @@ class Retriever:
             own.rows[order],
             own.dense[order],
             named[order],
+            own_query.coverage,
             lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
         )
 
@@ -300,12 +331,14 @@ class Retriever:
             )
             return replace(hit, score=float(blended[at]), lexical=float(lexical[at]))
 
-        return _Pool(rows[order], dense[order], named[order], made)
+        # A carried follow-up ("who said that?") borrows the earlier question's words.
+        known = max(own_query.coverage, framed_query.coverage) if carry else own_query.coverage
+        return _Pool(rows[order], dense[order], named[order], known, made)
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
         """The best `limit` passages by fused score, before the gate and diversity.
 
-        Passages whose meaning is below the floor (`threshold` * 0.75) are left out:
+        Passages whose meaning is below the floor (`FLOOR`) are left out:
         nothing that far off is ever shown, and skipping them keeps a miss cheap.
 
         With `previous` (the question before, in a conversation) the query is also
@@ -313,14 +346,32 @@ class Retriever:
         """
         return list(self._pool(query, limit, previous))
 
-    def _clears(self, best_dense: float, named: bool) -> bool:
-        """The answer gate: a passage close enough in meaning, or one holding a rare
-        name the question mentions."""
-        return best_dense >= self.threshold or named
+    def _known(self, phrase: str) -> bool:
+        """Whether the collection holds every content word of `phrase`."""
+        tokens = query_tokens(phrase)
+        vocabulary = self.index.lexical.vocabulary
+        return bool(tokens) and all(token in vocabulary for token in tokens)
 
-    def answerable(self, hits: list[Hit]) -> bool:
-        """Whether the best passage is close enough in meaning to count as an answer."""
-        return bool(hits) and self._clears(max(h.dense for h in hits), any(h.named for h in hits))
+    def _coverage(self, text: str) -> float:
+        """Share of the question's content words the collection holds; the words of a
+        glossary term count as held when the collection holds another of its names."""
+        vocabulary = self.index.lexical.vocabulary
+        held: set[str] = set()
+        for said, entry in self.glossary.mentions(text):
+            if not self._known(said) and any(self._known(name) for name in entry.names):
+                held.update(query_tokens(said))
+        tokens = set(query_tokens(text))
+        if not tokens:
+            return 1.0
+        return sum(t in vocabulary or t in held for t in tokens) / len(tokens)
+
+    def answerable(self, query: str, hits: list[Hit]) -> bool:
+        """Whether the gate lets these passages (candidates for `query`) answer it."""
+        if not hits:
+            return False
+        known = self._coverage(query)
+        signals = Signals(max(h.dense for h in hits), known, any(h.named for h in hits))
+        return self.gate.clears(signals)
 
     def passage_vector(self, row: int) -> np.ndarray:
         vectors, roles = self._views(row)
@@ -335,17 +386,10 @@ class Retriever:
             for c in chosen
         )
 
-    def search(self, query: str, k: int = TOP, previous: str | None = None) -> list[Hit]:
-        """Up to `k` answer passages, or none when nothing clears the threshold.
-
-        Near-duplicates are dropped, and the first three come from at least two
-        documents unless the question names a document. `previous` is the
-        conversation's earlier question, for follow-ups.
-        """
+    def assess(self, query: str, k: int = TOP, previous: str | None = None) -> Assessment:
+        """What `search` would show if the gate let it, and what the gate looks at."""
         # Usually a handful of the pool are looked at: each becomes a Hit on first use.
         pool = self._pool(query, max(50, k * 5), previous)
-        if not pool.dense.size or not self._clears(float(pool.dense.max()), bool(pool.named.any())):
-            return []
         padded = _padded(f"{previous} {query}" if previous else query)
         chosen: list[Hit] = []
         for hit in pool:
@@ -362,12 +406,22 @@ class Retriever:
                 break
             if hit not in chosen and not self._duplicate(hit, chosen):
                 chosen.append(hit)
-        return chosen
+        return Assessment(chosen, pool.signals())
+
+    def search(self, query: str, k: int = TOP, previous: str | None = None) -> list[Hit]:
+        """Up to `k` answer passages, or none when the gate declines the question.
+
+        Near-duplicates are dropped, and the first three come from at least two
+        documents unless the question names a document. `previous` is the
+        conversation's earlier question, for follow-ups.
+        """
+        found = self.assess(query, k, previous)
+        return found.hits if self.gate.clears(found.signals) else []
 
     def diverse(self, query: str, k: int, balance: float = 0.7) -> list[Hit]:
         """Maximal marginal relevance: relevant passages that say different things."""
         pool = self.candidates(query, limit=40)
-        if not self.answerable(pool):
+        if not self.answerable(query, pool):
             return []
         vectors = {h.row: self.passage_vector(h.row) for h in pool}
         chosen: list[Hit] = []

@@ -1,0 +1,82 @@
+"""The gate's constants chosen on labelled questions, and cross-validated so that a
+choice cannot hide in-sample: each fold's questions are scored under a gate chosen on
+the other folds only."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from stpbot.evaluation import QuestionResult, Report
+from stpbot.retrieve.gate import Gate
+
+# The grid the gate is chosen on: cosines in steps of 0.01, coverage in twentieths.
+THRESHOLDS = tuple(round(0.20 + 0.01 * i, 2) for i in range(51))
+COVERAGES = tuple(round(0.05 * i, 2) for i in range(21))
+REPEATS = 5  # cross-validation is repeated with this many shuffles and averaged
+
+
+def _objective(report: Report) -> float:
+    """In-scope questions answered plus out-of-scope ones declined, as shares."""
+    return report.answered_in_scope + report.abstention
+
+
+def choose_gate(results: list[QuestionResult]) -> Gate:
+    """The gate that answers the most in-scope and declines the most out-of-scope
+    questions; of equal ones, the middle of the best region, not its edge."""
+    report = Report(results)
+    scored = [(_objective(report.gated(Gate(t, c))), t, c) for t in THRESHOLDS for c in COVERAGES]
+    best = max(s for s, _, _ in scored)
+    ties = [(t, c) for s, t, c in scored if s >= best - 1e-9]
+    # The median of the tied points along each axis, snapped to the nearest tied point.
+    mid_t = sorted(t for t, _ in ties)[len(ties) // 2]
+    mid_c = sorted(c for _, c in ties)[len(ties) // 2]
+    t, c = min(
+        ties, key=lambda p: (abs(p[0] - mid_t) / 0.01) ** 2 + (abs(p[1] - mid_c) / 0.05) ** 2
+    )
+    return Gate(threshold=t, min_coverage=c)
+
+
+def _folds(results: list[QuestionResult], k: int, seed: int) -> list[list[int]]:
+    """Indices of `results` in `k` folds, stratified by set and by scope."""
+    strata: dict[tuple[str, bool], list[int]] = {}
+    for i, result in enumerate(results):
+        strata.setdefault((result.set_name, result.in_scope), []).append(i)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    shuffle = random.Random(seed)
+    at = 0
+    for key in sorted(strata):
+        members = strata[key]
+        shuffle.shuffle(members)
+        for i in members:
+            folds[at % k].append(i)
+            at += 1
+    return folds
+
+
+@dataclass(frozen=True, slots=True)
+class CrossValidation:
+    """Metrics of questions scored under gates chosen without them, averaged over repeats."""
+
+    k: int
+    metrics: dict[str, float]
+    gates: list[Gate]  # every fold's choice, to show how much it moves
+
+
+def cross_validate(results: list[QuestionResult], k: int) -> CrossValidation:
+    """K-fold cross-validated metrics of choosing the gate on the rest (see module doc)."""
+    if k < 2 or k > len(results):
+        raise ValueError(f"cross-validation needs 2 to {len(results)} folds, not {k}")
+    runs: list[dict[str, float | int]] = []
+    gates: list[Gate] = []
+    for seed in range(REPEATS):
+        held_out: list[QuestionResult] = []
+        for fold in _folds(results, k, seed):
+            inside = set(fold)
+            gate = choose_gate([r for i, r in enumerate(results) if i not in inside])
+            gates.append(gate)
+            held_out.extend(results[i].gated(gate) for i in fold)
+        runs.append(Report(held_out).metrics())
+    keys = [key for key, value in runs[0].items() if isinstance(value, float)]
+    mean = {key: round(sum(float(run[key]) for run in runs) / len(runs), 4) for key in keys}
+    return CrossValidation(k, mean, gates)
