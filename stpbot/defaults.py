@@ -17,11 +17,12 @@ DEFAULT_BACKEND: Backend = "onnx-int8"
 # The folder of ONNX exports, inside the index folder unless set.
 MODEL_CACHE = "models"
 
-# Calibrated on MiniLM cosine scores: in-scope questions score 0.55 or more against
-# their best passage, unrelated ones under 0.25; the gate sits between.
-DEFAULT_THRESHOLD = 0.40
-# Share of a question's content words the collection must hold (retrieve/gate.py).
-DEFAULT_MIN_COVERAGE = 0.0
+# The answer gate (retrieve/gate.py): the best passage's cosine, and the share of the
+# question's content words the collection holds. Both chosen together on the pooled
+# shared question sets as the middle of the best region (`stpbot eval --cv 5` shows
+# the cross-validated figures and how far the choice moves between folds).
+DEFAULT_THRESHOLD = 0.48
+DEFAULT_MIN_COVERAGE = 0.60
 MAX_QUESTION_CHARS = 2000
 
 # What one knowledge file may cost to read.

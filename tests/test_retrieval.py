@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,34 @@ def test_top_positive_sees_the_best_scores_in_the_last_partial_block():
     found = top_positive(scores, 64)
     assert set(range(100_000, 100_037)) <= set(found.tolist())
     assert np.array_equal(np.sort(scores[found]), np.sort(scores)[-64:])
+
+
+def _pooled(engine, paths):
+    from stpbot.evaluation import pooled
+
+    gate = engine.retriever.gate
+    return pooled(
+        Report(
+            [score(i, engine.assess(i.question, k=DEPTH), gate, p.name) for i in load_questions(p)]
+        )
+        for p in paths
+    )
+
+
+def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval):
+    # The figures of docs/benchmarks.md ("Quality"), less a margin for float rounding
+    # across machines; a change that loses more than that is a regression.
+    report = _pooled(engine, [shared_eval / "questions.jsonl", shared_eval / "paraphrases.jsonl"])
+    assert report.recall(1) >= 0.67
+    assert report.recall(3) >= 0.78
+    assert report.answered_in_scope >= 0.98
+    assert report.abstention >= 0.75
+    assert report.of_set("questions.jsonl").recall(3) >= 0.95
+
+
+def test_our_own_paraphrases_which_nothing_was_tuned_on(engine):
+    report = _pooled(engine, [Path(__file__).parent / "data" / "own-paraphrases.jsonl"])
+    assert report.recall(1) >= 0.56
+    assert report.recall(3) >= 0.74
+    assert report.answered_in_scope >= 0.93
+    assert report.abstention >= 0.6
