@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from stpbot.documents import Source
-    from stpbot.retrieve.retriever import Hit
+    from stpbot.retrieve.hits import Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class Quote:
     score: float
     source: Source
     locator: str
+    speaker: str | None = None  # whose words, when the document names them before
 
     @property
     def highlight_text(self) -> str:
@@ -38,6 +39,7 @@ class Quote:
             score=round(hit.score, 4),
             source=hit.source,
             locator=hit.passage.locator,
+            speaker=hit.passage.speaker,
         )
 
 

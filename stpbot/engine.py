@@ -19,13 +19,14 @@ from stpbot.errors import QuestionError
 from stpbot.glossary import Glossary, load_glossary
 from stpbot.index.store import load_index
 from stpbot.retrieve.gate import Gate
-from stpbot.retrieve.retriever import Assessment, Retriever
+from stpbot.retrieve.retriever import Retriever
 from stpbot.topics import Topic, find_topic, load_topics
 
 if TYPE_CHECKING:
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.index.store import LoadedIndex
+    from stpbot.retrieve.hits import Assessment
 
 SUMMARY_QUOTES = 6
 

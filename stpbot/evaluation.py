@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from stpbot.retrieve.gate import Gate, Signals
-    from stpbot.retrieve.retriever import Assessment
+    from stpbot.retrieve.hits import Assessment
 
 # Ranks looked at for MRR; the bot shows three.
 DEPTH = 10

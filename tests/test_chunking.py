@@ -68,3 +68,23 @@ def test_passage_ids_are_unique_and_stable():
     first = [p.id for p in chunk_document(doc)]
     assert len(first) == len(set(first))
     assert first == [p.id for p in chunk_document(doc)]
+
+
+def test_a_quote_running_on_carries_its_speaker_and_an_unrelated_paragraph_does_not():
+    document = _doc(
+        "The chief executive, Dame Alice Smith, said: ‘We have listened to residents.",
+        "‘We will publish the plan in full next month and hold open meetings.’",
+        "She added: ‘Nobody will lose a service without a consultation.’",
+        "Hospital bed numbers fell by a tenth over the two years.",
+    )
+    by_paragraph = {p.paragraph: p.speaker for p in chunk_document(document)}
+    # The first paragraph names her itself; the next two are her words unnamed.
+    assert by_paragraph == {1: None, 2: "Dame Alice Smith", 3: "Dame Alice Smith", 4: None}
+
+
+def test_the_retriever_treats_a_continuation_as_its_speakers_words(engine):
+    found = engine.ask("What did Sir Bruce say about claims of secrecy?")
+    first = {q.text[:20]: q.speaker for q in found.quotes}
+    assert "Sir Bruce" in first.values()
+    quote = next(q for q in found.quotes if q.speaker == "Sir Bruce")
+    assert "Claims of secrecy" in quote.text and "Sir Bruce" not in quote.text

@@ -38,7 +38,7 @@ def test_ask_json_follows_the_contract(run_cli, built):
     assert data["answered"] is True
     assert 1 <= len(data["passages"]) <= 3
     for passage in data["passages"]:
-        assert set(passage) == {"text", "highlight", "score", "source"}
+        assert set(passage) == {"text", "highlight", "score", "source", "speaker"}
         assert set(passage["source"]) == SOURCE_KEYS
         assert passage["highlight"] in passage["text"]
         assert isinstance(passage["score"], float)

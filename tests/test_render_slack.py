@@ -228,3 +228,19 @@ def test_fallback_text_is_escaped_and_bounded():
     reply = answer_reply([quote(HOSTILE * 200)])
     text = render.fallback_text(reply)
     assert len(text) <= 3000 and "<!channel>" not in text
+
+
+def test_a_quote_in_someone_elses_words_names_its_speaker_on_every_platform():
+    from stpbot.render import teams as teams_render
+    from stpbot.render.text import quote_text
+
+    spoken = Quote(
+        "doc#p3.1", "‘We will publish in full.’", (0, 26), 0.9, SOURCE, "para 3", "Sir Bruce"
+    )
+    line = render.source_line(spoken.source, spoken.locator, spoken.speaker)
+    assert line.startswith("Sir Bruce, quoted in *")
+    card_line = teams_render.source_line(spoken.source, spoken.locator, spoken.speaker)
+    assert card_line["inlines"][0]["text"] == "Sir Bruce, quoted in "
+    assert "— Sir Bruce, quoted in " in quote_text(spoken).plain
+    plain = quote("No one speaks here.")
+    assert not render.source_line(plain.source, plain.locator, plain.speaker).startswith("None")

@@ -24,6 +24,8 @@ def test_a_paragraph_inside_a_quote_left_open_gets_the_speaker() -> None:
         "Patients will see the difference within a year.”",
     ]
     assert speakers(paragraphs) == [None, "Dame Sue Bailey"]
+    straight = ["Dr. Jane Smith said: 'It is late.", "Patients are worried.'", "Costs rose."]
+    assert speakers(straight) == [None, "Dr. Jane Smith", None]
 
 
 def test_a_pronoun_points_back_to_the_last_name() -> None:

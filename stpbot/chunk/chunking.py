@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stpbot.chunk.sentences import Span, split_sentences
+from stpbot.chunk.speakers import speakers
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 # changes only some of their sentences (where pysbd had run one on to a quotation
 # mark thousands of characters later), and every index would have had to be
 # embedded again for it; their old passages stay valid quotes until the file changes.
-CHUNKER_VERSION = "1"
+# 2: passages carry the speaker of a quote that runs on from a paragraph naming them.
+CHUNKER_VERSION = "2"
 
 # A passage holds a few sentences at most: short enough that its best sentence is
 # what matched, long enough to read as a quote.
@@ -45,6 +47,9 @@ class Passage:
     heading: str | None
     sentences: tuple[tuple[int, int], ...]
     page: int | None = None
+    # Whose words these are, when the paragraph quotes someone it does not name
+    # (a quote running on from "Sir Bruce said: ‘...", or "He added: ...").
+    speaker: str | None = None
 
     @property
     def locator(self) -> str:
@@ -97,7 +102,9 @@ def _group(text: str, spans: list[Span]) -> list[list[Span]]:
         parts += 1
 
 
-def _block_passages(doc_id: str, block: Block, offset: int) -> Iterator[Passage]:
+def _block_passages(
+    doc_id: str, block: Block, offset: int, speaker: str | None
+) -> Iterator[Passage]:
     spans = split_sentences(block.text)
     for k, group in enumerate(_group(block.text, spans), start=1):
         a, b = group[0][0], group[-1][1]
@@ -111,6 +118,7 @@ def _block_passages(doc_id: str, block: Block, offset: int) -> Iterator[Passage]
             heading=block.heading,
             sentences=tuple((s - a, e - a) for s, e in group),
             page=block.page,
+            speaker=speaker,
         )
 
 
@@ -118,8 +126,9 @@ def chunk_document(document: Document) -> list[Passage]:
     """All passages of a document, in reading order."""
     passages: list[Passage] = []
     offset = 0
-    for block in document.blocks:
-        passages.extend(_block_passages(document.id, block, offset))
+    voices = speakers([block.text for block in document.blocks])
+    for block, speaker in zip(document.blocks, voices, strict=True):
+        passages.extend(_block_passages(document.id, block, offset, speaker))
         offset += len(block.text) + len(BLOCK_SEPARATOR)
     return passages
 

@@ -23,9 +23,10 @@ _PARTICLES = ("of", "the", "de", "van", "von", "der", "den", "du", "da", "di", "
 _PARTICLE = "(?:" + "|".join(_PARTICLES) + ")"
 _NAME = rf"(?<![\w’'-]){_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD})*"
 
-# "NAME said", "NAME, TITLE AT ORG, said", "NAME (pictured) has also said".
+# "NAME said", "NAME, TITLE AT ORG, said", "the chief executive, NAME, said",
+# "NAME (pictured) has also said".
 _BEFORE = re.compile(
-    rf"({_NAME})(?:,[^,;:.‘“\"]{{1,80}},)?\s+(?:\([^)]*\)\s+)?"
+    rf"({_NAME})(?:,[^,;:.‘“\"]{{1,80}},|,)?\s+(?:\([^)]*\)\s+)?"
     rf"(?:(?:has|had|have|also|already|then|later)\s+)*{_VERB}\b"
 )
 # "“...,” said NAME" and "..., says NAME".
@@ -37,11 +38,11 @@ _PRONOUN = re.compile(
 _ANY_VERB = re.compile(rf"\b{_VERB}\b")
 
 # Capitalised only because they begin a sentence or clause: never the start of a name.
-_LEADING = set(
-    "However But And So Yet Also Then Now Today Yesterday Meanwhile Instead Still Indeed "
-    "Finally Earlier Later Separately Speaking Writing Asked In On At For As When While "
-    "After Before This That These Those It He She They We I You Last Next A An".split()
-)
+_LEADING = {"However", "But", "And", "So", "Yet", "Also", "Then", "Still", "Indeed", "Instead"}
+_LEADING |= {"Now", "Today", "Yesterday", "Meanwhile", "Finally", "Earlier", "Later", "Last"}
+_LEADING |= {"In", "On", "At", "For", "As", "When", "While", "After", "Before", "Next"}
+_LEADING |= {"Separately", "Speaking", "Writing", "Asked", "This", "That", "These", "Those"}
+_LEADING |= {"It", "He", "She", "They", "We", "I", "You", "A", "An"}
 _LEADING |= set(_PARTICLES)
 # Documents "say" things too, but a quote from one is not a person's or body's words.
 _DOCUMENTS = {"Report", "Review", "Plan", "Paper", "Study", "Survey", "Guidance", "Note"}
@@ -114,10 +115,9 @@ def speakers(paragraphs: list[str]) -> list[str | None]:
         speaker: str | None = None
         if name := _named(outside):
             current = name
-        elif _PRONOUN.search(outside) or (
-            (reopens or was_open) and not _ANY_VERB.search(outside)
-        ):
-            # A quote attributed to "the report" is not the current speaker's.
+        # A pronoun points back to the last name, and so does a quote running on,
+        # unless it credits someone unnamed ("‘...,’ the report said").
+        elif _PRONOUN.search(outside) or ((reopens or was_open) and not _ANY_VERB.search(outside)):
             speaker = current
         else:
             current = None

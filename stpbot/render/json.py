@@ -33,6 +33,8 @@ def quote_dict(quote: Quote) -> dict[str, Any]:
         "highlight": quote.highlight_text,
         "score": quote.score,
         "source": source_dict(quote.source, quote.locator),
+        # Whose words these are when the document names them before the quote, else null.
+        "speaker": quote.speaker,
     }
 
 

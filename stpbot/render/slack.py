@@ -81,11 +81,13 @@ def _link(url: str, label: str) -> str:
     return f"<{escape(url)}|{escape(label).replace('|', '¦')}>"
 
 
-def source_line(source: Source, locator: str | None = None) -> str:
-    """Title (a link when the source has a URL), organisation, author, date, locator."""
+def source_line(source: Source, locator: str | None = None, speaker: str | None = None) -> str:
+    """Who speaks (when the quote is someone's words), then title (a link when the
+    source has a URL), organisation, author, date, locator."""
     parts = attribution_parts(source, locator)
     title = _link(source.url, parts[0]) if source.url else escape(parts[0])
-    return " · ".join(["*" + title + "*", *(escape(p) for p in parts[1:])])
+    line = " · ".join(["*" + title + "*", *(escape(p) for p in parts[1:])])
+    return f"{escape(wording.quoted_in(speaker))} {line}" if speaker else line
 
 
 def _quote_blocks(
@@ -96,9 +98,10 @@ def _quote_blocks(
         text = f"*{number}.*\n{text}"
     blocks = [_section(text)]
     if with_source:
-        blocks.append(_context(source_line(quote.source, quote.locator)))
+        blocks.append(_context(source_line(quote.source, quote.locator, quote.speaker)))
     else:
-        blocks.append(_context(escape(quote.locator)))
+        where = f"{quote.speaker} · {quote.locator}" if quote.speaker else quote.locator
+        blocks.append(_context(escape(where)))
     return blocks
 
 
@@ -203,7 +206,7 @@ def comparison_blocks(
             quote.text, quote.highlight, SECTION_LIMIT - len(org) - 10
         )
         blocks.append(_section(text))
-        blocks.append(_context(source_line(quote.source, quote.locator)))
+        blocks.append(_context(source_line(quote.source, quote.locator, quote.speaker)))
     if shared_by:
         blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
     blocks.append(_actions(reply.record_id, share=share, more=False))

@@ -85,22 +85,24 @@ def quote_block(quote: Quote, number: int | None = None) -> Element:
         "style": "emphasis",
         "items": [
             {"type": "RichTextBlock", "inlines": runs},
-            source_line(quote.source, quote.locator),
+            source_line(quote.source, quote.locator, quote.speaker),
         ],
     }
 
 
-def source_line(source: Source, locator: str | None = None) -> Element:
-    """Title (a link when the source has a URL), organisation, author, date, locator."""
+def source_line(source: Source, locator: str | None = None, speaker: str | None = None) -> Element:
+    """Who speaks (when the quote is someone's words), then title (a link when the
+    source has a URL), organisation, author, date, locator."""
     parts = attribution_parts(source, locator)
     title: Element = {"type": "TextRun", "text": parts[0], "weight": "Bolder", "isSubtle": True}
     if source.url:
         title["selectAction"] = {"type": "Action.OpenUrl", "url": source.url}
     rest = "".join(f" · {p}" for p in parts[1:])
-    return {
-        "type": "RichTextBlock",
-        "inlines": [title, {"type": "TextRun", "text": rest, "isSubtle": True, "size": "Small"}],
-    }
+    inlines = [title, {"type": "TextRun", "text": rest, "isSubtle": True, "size": "Small"}]
+    if speaker:
+        lead = {"type": "TextRun", "text": f"{wording.quoted_in(speaker)} ", "isSubtle": True}
+        inlines.insert(0, lead)
+    return {"type": "RichTextBlock", "inlines": inlines}
 
 
 def _buttons(record_id: str, more: bool) -> list[Element]:

@@ -32,7 +32,9 @@ def quote_text(quote: Quote, number: int | None = None, with_source: bool = True
     text.append(quote.text[b:] + "”")
     if with_source:
         indent = "   " if number is not None else ""
-        text.append(f"\n{indent}— {attribution(quote.source, quote.locator)}", style="dim")
+        lead = f"{wording.quoted_in(quote.speaker)} " if quote.speaker else ""
+        where = attribution(quote.source, quote.locator)
+        text.append(f"\n{indent}— {lead}{where}", style="dim")
     return text
 
 

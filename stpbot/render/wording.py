@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 TERMS_LISTED = 60
 
 
+def quoted_in(speaker: str) -> str:
+    """The lead-in of a source line whose quote is someone's words: "Sir Bruce, quoted in"."""
+    return f"{speaker}, quoted in"
+
+
 def definition_title(entry: Entry) -> str:
     """The term, with what it stands for: "CCG (clinical commissioning group)"."""
     return f"{entry.term} ({entry.stands_for})" if entry.stands_for else entry.term

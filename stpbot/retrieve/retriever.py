@@ -1,12 +1,10 @@
-"""Hybrid retrieval: dense vectors and BM25 fused, thresholded, de-duplicated, diverse.
+"""Hybrid retrieval: dense vectors and BM25 fused, gated, de-duplicated, diverse.
 
 A passage's dense score is its best match among several views (the passage, the
 passage after its preceding sentence, each sentence alone), so a question that
 matches one sentence, or needs the sentence before to make sense, still finds it.
-The answer gate uses the dense score: keyword overlap ("cake") is no sign that
-the briefings answer a question. A rare proper name the question writes out in
-full is (names.py): the passages holding it pass the gate, whatever their
-dense score.
+A question word the collection lacks is also searched for under the other names
+the glossary gives it. Whether to answer at all is the gate's (gate.py).
 """
 
 from __future__ import annotations
@@ -21,15 +19,13 @@ from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.lexical import query_tokens
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.gate import Gate, Signals
+from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
     import numpy as np
 
-    from stpbot.chunk.chunking import Passage
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.index.store import LoadedIndex
@@ -50,41 +46,6 @@ PER_DOCUMENT_IN_TOP = 2
 # A follow-up's own words weigh more than the question it follows.
 FOLLOW_UP_OWN = 0.6
 TOP = 3
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Hit:
-    """A passage scored for one query, with the sentence that matched best."""
-
-    passage: Passage
-    source: Source
-    score: float
-    dense: float
-    lexical: float
-    row: int
-    # Cosine of each sentence alone (empty for a one-sentence passage), and the
-    # question's words: enough to pick the highlight when, and only if, it is shown.
-    sentence_scores: np.ndarray | tuple[float, ...] = ()
-    words: frozenset[str] = frozenset()
-    named: bool = False  # holds a rare name the question mentions (names.py)
-
-    @property
-    def highlight(self) -> tuple[int, int]:
-        spans = self.passage.sentences
-        if len(spans) < 2 or len(self.sentence_scores) != len(spans):
-            return spans[0]
-        best, choice = -1.0, spans[0]
-        for (a, b), sim in zip(spans, map(float, self.sentence_scores), strict=True):
-            # Shared words break near-ties in favour of the sentence a reader expects.
-            overlap = len(self.words & _words(self.passage.text[a:b])) / max(1, len(self.words))
-            if sim + 0.1 * overlap > best:
-                best, choice = sim + 0.1 * overlap, (a, b)
-        return choice
-
-    @property
-    def highlight_text(self) -> str:
-        a, b = self.highlight
-        return self.passage.text[a:b]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,42 +70,6 @@ class _Scores:
     offsets: np.ndarray  # rows[i]'s views are sims[offsets[i]:offsets[i + 1]]
 
 
-class _Pool:
-    """Candidate passages, best first; each becomes a Hit the first time it is looked at."""
-
-    def __init__(
-        self,
-        rows: np.ndarray,
-        dense: np.ndarray,
-        named: np.ndarray,
-        coverage: float,
-        make: Callable[[int], Hit],
-    ) -> None:
-        self.rows = rows
-        self.dense = dense
-        self.named = named
-        self.coverage = coverage
-        self._make = make
-        self._made: list[Hit] = []
-
-    def __len__(self) -> int:
-        return int(self.rows.size)
-
-    def signals(self) -> Signals:
-        best = float(self.dense.max()) if self.dense.size else -1.0
-        return Signals(dense=best, coverage=self.coverage, named=bool(self.named.any()))
-
-    def __iter__(self) -> Iterator[Hit]:
-        for i in range(len(self)):
-            if i == len(self._made):
-                self._made.append(self._make(i))
-            yield self._made[i]
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2)
-
-
 def _padded(text: str) -> str:
     """Lower-case words joined by single spaces, with a space at each end."""
     return f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
@@ -162,14 +87,6 @@ def _named_in(padded_question: str, source: Source) -> bool:
     """Whether the question (as `_padded` gives it) names this document's publisher,
     author or title."""
     return any(name in padded_question for name in _names(source))
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """A question's best passages before the gate, and the signals the gate reads."""
-
-    hits: list[Hit]
-    signals: Signals
 
 
 class Retriever:
@@ -270,23 +187,23 @@ class Retriever:
 
         return order[sorted(range(order.size), key=key)]
 
-    def _pool(self, query: str, limit: int, previous: str | None) -> _Pool:
+    def _pool(self, query: str, limit: int, previous: str | None) -> Pool:
         """The best `limit` candidates above the floor, for a question or a follow-up."""
         if previous is None:
             return self._question_pool(query, limit)
         return self._follow_up_pool(query, limit, previous)
 
-    def _question_pool(self, query: str, limit: int) -> _Pool:
+    def _question_pool(self, query: str, limit: int) -> Pool:
         import numpy as np
 
         own_query = self._query(query)
-        own_words = _words(query)
+        own_words = words_of(query)
         own = self._score(own_query.rows, own_query)
         named = marks(own.rows, own_query.named)
         order = np.argsort(-own.score, kind="stable")
         keep = (own.dense[order] >= self.floor) | named[order]
         order = self._ranked(order[keep][:limit], own.score, own.rows)
-        return _Pool(
+        return Pool(
             own.rows[order],
             own.dense[order],
             named[order],
@@ -294,12 +211,12 @@ class Retriever:
             lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
         )
 
-    def _follow_up_pool(self, query: str, limit: int, previous: str) -> _Pool:
+    def _follow_up_pool(self, query: str, limit: int, previous: str) -> Pool:
         """Candidates for a follow-up, read alone and in the light of `previous`."""
         import numpy as np
 
         own_query = self._query(query)
-        own_words = _words(query)
+        own_words = words_of(query)
         framed_query = self._query(f"{previous} {query}")
         rows = union(own_query.rows, framed_query.rows)
         own = self._score(rows, own_query)
@@ -312,7 +229,7 @@ class Retriever:
         use_framed = carry & (framed.dense > own.dense)
         blended = FOLLOW_UP_OWN * own.score + (1 - FOLLOW_UP_OWN) * framed.score
         lexical = FOLLOW_UP_OWN * own.lexical + (1 - FOLLOW_UP_OWN) * framed.lexical
-        framed_words = _words(f"{previous} {query}")
+        framed_words = words_of(f"{previous} {query}")
         dense = np.where(use_framed, framed.dense, own.dense)
         # Names count from the question itself, and from the one before when carried.
         named = marks(rows, own_query.named)
@@ -333,7 +250,7 @@ class Retriever:
 
         # A carried follow-up ("who said that?") borrows the earlier question's words.
         known = max(own_query.coverage, framed_query.coverage) if carry else own_query.coverage
-        return _Pool(rows[order], dense[order], named[order], known, made)
+        return Pool(rows[order], dense[order], named[order], known, made)
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
         """The best `limit` passages by fused score, before the gate and diversity.
