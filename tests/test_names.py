@@ -70,3 +70,16 @@ def test_a_question_about_a_rare_name_is_answered_with_the_passage_naming_it(
 
 def test_a_name_the_briefings_never_mention_is_still_declined(engine):
     assert not engine.ask("What did Boris Johnson say about the Olympics?").answered
+
+
+def test_a_name_inside_a_longer_name_is_another_name():
+    texts = [
+        *FILLER,
+        "The Health and Social Care Act set up clinical commissioning groups.",
+        "The Care Act sets out what councils must do for carers.",
+    ]
+    lexical, passages = _collection(texts)
+    # "Care Act" is held word for word by both, but only the second names that act.
+    assert named_rows("What does the Care Act say?", lexical, passages).tolist() == [31]
+    # A name after an article or a question's opening word is still the name itself.
+    assert named_rows("What is The Care Act?", lexical, passages).tolist() == [31]

@@ -147,7 +147,7 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
     assert report.recall(1) >= 0.67
     assert report.recall(3) >= 0.78
     assert report.answered_in_scope >= 0.98
-    assert report.abstention >= 0.75
+    assert report.abstention >= 0.79
     assert report.of_set("questions.jsonl").recall(3) >= 0.95
 
 

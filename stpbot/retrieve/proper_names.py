@@ -56,8 +56,17 @@ def proper_names(question: str) -> list[str]:
     return names
 
 
+_BEFORE_NAME = re.compile(r"([A-Z][\w’']*)[ \t]+$")
+
+
 def _holds(text: str, name: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    """Whether `text` holds `name` word for word, and not as the tail of a longer name
+    ("Care Act" in "the Health and Social Care Act" names another act)."""
+    for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+        before = _BEFORE_NAME.search(text, 0, match.start())
+        if before is None or before.group(1) in _OPENERS:
+            return True
+    return False
 
 
 def _spoken(passage: Passage) -> str:
