@@ -142,3 +142,20 @@ def test_a_first_export_is_announced_on_a_terminal(built, tmp_path):
     os.close(primary)
     assert process.returncode == 0 and json.loads(out)["question"] == "hospital beds"
     assert b"Exporting the embedding model to ONNX, once" in seen
+
+
+def test_onnx_runtime_does_not_phone_home_or_leave_a_device_id(run_cli_process, built, tmp_path):
+    # NHS information governance: the bot itself turns ONNX Runtime's telemetry off,
+    # whatever the environment it was started from says.
+    knowledge, index = built
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_cli_process(
+        "ask",
+        "When were STPs submitted?",
+        knowledge=knowledge,
+        index=index,
+        env={"HOME": str(home), "ORT_DISABLE_TELEMETRY": "0"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (home / ".cache" / "Microsoft").exists()

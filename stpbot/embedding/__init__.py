@@ -6,8 +6,14 @@ export of the same model on onnxruntime, with no PyTorch import at run time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import get_args
+
+# NHS information governance: ONNX Runtime's Linux build sends telemetry and writes a
+# device id under ~/.cache/Microsoft unless this is set before it is imported, and
+# every import of it is inside this package. Forced, not defaulted: it is not a choice.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 from stpbot.defaults import DEFAULT_BACKEND, DEFAULT_MODEL, MODEL_CACHE, Backend
 from stpbot.embedding.base import Embedder, Progress
