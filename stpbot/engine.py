@@ -42,6 +42,10 @@ class SourceInfo:
 def check_question(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
     """The question, trimmed; raises `QuestionError` if empty or longer than `limit`."""
     question = " ".join(text.split())
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes that were not UTF-8, smuggled in as surrogates
+        raise QuestionError("the question is not UTF-8 text") from exc
     if not question:
         raise QuestionError("the question is empty; ask something about the briefings")
     if len(question) > limit:

@@ -174,3 +174,48 @@ def test_topics_sources_summary_compare(run_cli, built):
     )
     orgs = [row["organisation"] for row in compare["organisations"]]
     assert len(orgs) == len(set(orgs)) >= 2
+
+
+def test_ask_json_stdin_answers_past_a_line_that_is_not_utf8_or_too_long(run_cli, built):
+    knowledge, index = built
+    lines = [
+        b"When were STPs submitted?",
+        b"Caf\xe9 culture in the NHS?",  # latin-1, not UTF-8
+        b"x" * 100_000,
+        b"Who is Rhion Jones?",
+    ]
+    result = run_cli(
+        "ask", "--json", "-", knowledge=knowledge, index=index, stdin=b"\n".join(lines) + b"\n"
+    )
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["answered"] for o in objects] == [True, False, False, True]
+    assert objects[1] == {
+        "question": None,
+        "answered": False,
+        "passages": [],
+        "error": "line 2 is not UTF-8 text",
+    }
+    assert "limit is 2,000" in objects[2]["error"] and len(objects[2]["question"]) == 200
+    assert objects[3]["question"] == "Who is Rhion Jones?"
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: 2 question(s) could not be answered (each said why above)"
+    )
+
+
+def test_a_question_argument_that_is_not_utf8_is_one_line_and_exit_2(built):
+    import subprocess
+
+    from tests.support import cli_environment, stpbot_executable
+
+    knowledge, index = built
+    env = cli_environment(STPBOT_KNOWLEDGE_DIR=str(knowledge), STPBOT_INDEX_DIR=str(index))
+    result = subprocess.run(
+        [stpbot_executable().encode(), b"ask", b"Caf\xe9 culture?"],
+        capture_output=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == "Error: the question is not UTF-8 text\n"

@@ -160,13 +160,26 @@ def print_json(data: object) -> None:
     sys.stdout.flush()
 
 
-def stdin_lines() -> Iterator[str]:
-    try:
-        for line in sys.stdin:
-            if line.strip():
-                yield line.rstrip("\n")
-    except UnicodeDecodeError as exc:
-        raise StpbotError("standard input is not UTF-8 text") from exc
+@dataclass(frozen=True)
+class InputLine:
+    """One line of standard input: its text, or why it could not be read."""
+
+    number: int
+    text: str | None
+    error: str | None = None
+
+
+def stdin_lines() -> Iterator[InputLine]:
+    """Non-blank lines of standard input, each decoded alone: a line that is not UTF-8
+    is reported as that line's error and the rest are still read."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield InputLine(number, None, f"line {number} is not UTF-8 text")
+            continue
+        if line.strip():
+            yield InputLine(number, line)
 
 
 TopicArgument = Annotated[

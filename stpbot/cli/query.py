@@ -16,11 +16,14 @@ from stpbot.cli.common import (
     print_json,
     stdin_lines,
 )
-from stpbot.errors import StpbotError
+from stpbot.errors import QuestionError, StpbotError
 from stpbot.render import wording
 
 if TYPE_CHECKING:
+    from stpbot.answers import Answer
     from stpbot.calibration import CrossValidation
+    from stpbot.cli.common import InputLine
+    from stpbot.topics import Topic
 
 
 def ask(
@@ -33,23 +36,50 @@ def ask(
 ) -> None:
     """Quote the passages that best answer QUESTION."""
     from stpbot.engine import check_question
-    from stpbot.render.json import answer_dict
-    from stpbot.render.text import render_answer
 
     settings = load_settings(ctx)
     if question != "-":
         # Refuse a bad question before spending seconds loading the model.
         check_question(question, settings.max_question_chars)
     engine = open_engine(settings)
-    questions = stdin_lines() if question == "-" else iter([question])
-    out = console()
-    for text in questions:
-        answer = engine.ask(text, k=k)
-        if as_json:
-            print_json(answer_dict(answer))
-        else:
-            out.print(render_answer(answer, engine.topics))
-            out.print()
+    if question != "-":
+        _print_answer(engine.ask(question, k=k), engine.topics, as_json)
+        return
+    # A batch: every line gets its answer or its own error, in order, and goes on.
+    failed = 0
+    for line in stdin_lines():
+        try:
+            if line.text is None:
+                raise QuestionError(line.error or f"line {line.number} could not be read")
+            answer = engine.ask(line.text, k=k)
+        except QuestionError as exc:
+            failed += 1
+            _print_line_error(line, str(exc), as_json)
+            continue
+        _print_answer(answer, engine.topics, as_json)
+    if failed:
+        raise StpbotError(f"{failed} question(s) could not be answered (each said why above)")
+
+
+def _print_answer(answer: Answer, topics: list[Topic], as_json: bool) -> None:
+    from stpbot.render.json import answer_dict
+    from stpbot.render.text import render_answer
+
+    if as_json:
+        print_json(answer_dict(answer))
+    else:
+        out = console()
+        out.print(render_answer(answer, topics))
+        out.print()
+
+
+def _print_line_error(line: InputLine, message: str, as_json: bool) -> None:
+    if as_json:
+        # The answer's shape, so a reader of the stream keeps one schema, plus why.
+        question = line.text[:200] if line.text is not None else None
+        print_json({"question": question, "answered": False, "passages": [], "error": message})
+    else:
+        console(stderr=True).print(f"Error: line {line.number}: {message}", markup=False)
 
 
 def summary(ctx: typer.Context, topic: TopicArgument, as_json: JsonOption = False) -> None:
