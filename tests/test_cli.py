@@ -219,3 +219,28 @@ def test_a_question_argument_that_is_not_utf8_is_one_line_and_exit_2(built):
     )
     assert result.returncode == 2
     assert result.stderr.decode() == "Error: the question is not UTF-8 text\n"
+
+
+def test_file_names_and_titles_print_as_written_never_as_markup_or_terminal_codes(
+    run_cli, tmp_path
+):
+    import shutil
+
+    from tests.support import KNOWLEDGE
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    (knowledge / "Photos [").mkdir()
+    (knowledge / "Photos [" / "i] x.jpg").write_bytes(b"not a report")
+    odd = knowledge / "odd\x1b[31mred.md"
+    odd.write_text(
+        '---\ntitle: "Odd [/b] title"\n---\nThe board met to discuss the plan in spring.\n',
+        encoding="utf-8",
+    )
+    built = run_cli("index", knowledge=knowledge, index=tmp_path / "index")
+    assert built.returncode == 2  # the photo is skipped; everything else is live
+    assert "skipped Photos [/i] x.jpg: unsupported file type .jpg" in built.stderr
+    listed = run_cli("sources", knowledge=knowledge, index=tmp_path / "index")
+    assert listed.returncode == 0, listed.stderr
+    assert "Odd [/b]" in listed.stdout
+    assert "\x1b" not in listed.stdout and "odd\\x1b[31m" in listed.stdout

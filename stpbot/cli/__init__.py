@@ -52,7 +52,9 @@ def main(args: list[str] | None = None) -> None:
     try:
         app(args)
     except StpbotError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        from stpbot.render.text import printable
+
+        print(f"Error: {printable(str(exc))}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         sys.exit(130)

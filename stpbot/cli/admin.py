@@ -129,6 +129,7 @@ def feedback(
 
     from stpbot.chat.feedback import FeedbackStore
     from stpbot.cli.common import print_json
+    from stpbot.render.text import printable
 
     path = load_settings(ctx).feedback_db
     if not path.exists():
@@ -148,4 +149,5 @@ def feedback(
     if result.recent_unhelpful:
         out.print("\nLatest answers voted not helpful (question → passages shown):")
         for verdict in result.recent_unhelpful:
-            out.print(f"- [{verdict.kind}] {verdict.question} → {', '.join(verdict.passage_ids)}")
+            line = f"- [{verdict.kind}] {verdict.question} → {', '.join(verdict.passage_ids)}"
+            out.print(printable(line))

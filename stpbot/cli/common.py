@@ -77,7 +77,15 @@ def gate(settings: Settings) -> Gate:
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+    # Never markup or emoji codes: file names, titles and questions are user data, and
+    # "[/b]" in a title or "Photos [" in a path must print as written, not be parsed.
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=not sys.stdout.isatty(),
+    )
 
 
 class BuildBar:
@@ -107,9 +115,15 @@ class BuildBar:
 
 
 def report_build(report: BuildReport) -> None:
+    """The files a build skipped, a line each, then its one-line summary, on stderr."""
+    from rich.text import Text
+
+    from stpbot.render.text import printable
+
     err = console(stderr=True)
     for skipped in report.skipped:
-        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}", markup=True)
+        line = printable(f" {skipped.path}: {skipped.reason}")
+        err.print(Text.assemble(("skipped", "yellow"), line))
     err.print(report.summary(), markup=False)
 
 
