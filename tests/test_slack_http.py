@@ -359,3 +359,47 @@ date: 2017-03-01
 The Wessex gardening survey found that allotments gave older residents a strong sense
 of belonging. Allotment holders reported fewer visits to their GP over the year.
 """
+
+
+def test_an_unsigned_body_that_is_not_utf8_is_401_with_one_log_line(slack, fake_slack, caplog):
+    import logging
+    import urllib.error
+    import urllib.request
+
+    caplog.set_level(logging.INFO)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+    }
+    for _ in range(20):
+        request = urllib.request.Request(
+            slack.url + "/slack/events", data=b"\xff\xfe{not utf-8}", headers=headers
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            status = 200
+        except urllib.error.HTTPError as error:
+            status = error.code
+        assert status == 401
+    slack.settle()
+    assert not any(r.exc_info for r in caplog.records)
+    refusals = [r for r in caplog.records if r.name == "stpbot.slack"]
+    assert len(refusals) == 20 and all("refused" in r.getMessage() for r in refusals)
+    assert fake_slack.of("chat.postMessage") == []
+
+
+def test_an_oversized_body_is_refused_from_its_headers_before_it_is_sent(slack):
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(slack.url)
+    with socket.create_connection((where.hostname, where.port), timeout=5) as conn:
+        conn.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 300000000\r\n\r\n" + b"x" * 1000
+        )
+        started = time.monotonic()
+        answer = conn.recv(4096)  # the other 299,999,000 bytes are never sent
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert time.monotonic() - started < 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+log = logging.getLogger("stpbot.slack")
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack's payloads are a few kB; anything near this is not Slack.
@@ -23,6 +26,14 @@ SERVER_THREADS = 16
 
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
+
+
+def _utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
@@ -57,6 +68,7 @@ def wsgi_app(
         except ValueError:
             length = -1
         if not 0 <= length <= MAX_BODY:
+            log.warning("refused a request to %s: body of %s bytes", path, length)
             return _reply(start_response, "413 Content Too Large", {"error": "body too large"})
         body = environ["wsgi.input"].read(length)
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
@@ -64,8 +76,11 @@ def wsgi_app(
         if not (
             _TIMESTAMP.match(timestamp)
             and _SIGNATURE.match(signature)
+            and _utf8(body)  # Slack signs UTF-8; the verifier would raise on anything else
             and verifier.is_valid(body, timestamp, signature)
         ):
+            # One line per refusal, nothing of the request: it is unauthenticated.
+            log.warning("refused an unsigned or wrongly signed request to %s", path)
             return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
         environ["wsgi.input"] = io.BytesIO(body)
         return bolt(environ, start_response)
@@ -84,6 +99,9 @@ def http_server(application: WSGIApplication, host: str, port: int) -> Any:
         threads=SERVER_THREADS,
         ident="stpbot",
         clear_untrusted_proxy_headers=True,
+        # Refused by waitress from the headers, before any of an oversized body is
+        # spooled (its default is 1 GB); the app's own check covers gunicorn.
+        max_request_body_size=MAX_BODY,
     )
 
 
