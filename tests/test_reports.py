@@ -255,3 +255,51 @@ def test_rollback_without_an_earlier_version_is_one_line(tmp_path, run_cli, buil
 
 def path_names(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir()}
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_keep_working(
+    run_cli_process, workspace
+):
+    import os
+
+    knowledge, index = workspace
+    bad = os.fsencode(knowledge) + b"/caf\xe9 notes.md"
+    with open(bad, "wb") as file:  # noqa: PTH123 (a bytes path)
+        file.write(b"# Notes\n\nThe board met to talk about the plan.\n")
+    built = run_cli_process("index", knowledge=knowledge, index=index)
+    assert built.returncode == 2, built.stderr
+    assert "skipped caf\\xe9 notes.md: the file name is not UTF-8 text; rename it" in built.stderr
+    assert "Traceback" not in built.stderr
+    asked = run_cli_process("ask", "When were STPs submitted?", knowledge=knowledge, index=index)
+    assert asked.returncode == 0 and "21 October" in asked.stdout
+
+
+@pytest.mark.slow
+def test_huge_files_do_not_fill_memory_when_the_build_checks_them(tmp_path):
+    import resource
+    import shutil
+    import subprocess
+
+    from tests.support import KNOWLEDGE, cli_environment, stpbot_executable
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    # Sparse files: 1.5 GB each on paper, nothing on disk.
+    for name in ("talk.mp4", "dump.txt"):
+        with (knowledge / name).open("wb") as file:
+            file.truncate(1536 * 1024 * 1024)
+    env = cli_environment(STPBOT_KNOWLEDGE_DIR=str(knowledge), STPBOT_INDEX_DIR=str(tmp_path / "i"))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = subprocess.run(
+        [stpbot_executable(), "index"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert result.returncode == 2, result.stderr
+    assert "skipped dump.txt: dump.txt is 1,536.0 MB, over the 50 MB limit" in result.stderr
+    assert "skipped talk.mp4: unsupported file type .mp4" in result.stderr
+    assert max(peak_mb, before / 1024) < 900, f"peak RSS {peak_mb:.0f} MB"

@@ -32,7 +32,15 @@ from stpbot.index.store import (
     publish,
     read_manifest,
 )
-from stpbot.ingest import Candidate, Limits, candidates, checksum, supported
+from stpbot.ingest import (
+    BAD_NAME,
+    Candidate,
+    Limits,
+    candidates,
+    checksum,
+    stamp,
+    supported,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,7 +140,12 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
         rel = found.rel
         key = _stat_key(found)
         entry = known.files.get(rel)
-        state[rel] = entry.checksum if entry and entry.stat == key else checksum(Path(found.path))
+        if (unread := stamp(found)) is not None:
+            state[rel] = unread
+        elif entry and entry.stat == key:
+            state[rel] = entry.checksum
+        else:
+            state[rel] = checksum(Path(found.path))
         if max(key[1::2]) < recent:
             record.files[rel] = _FileStamp(stat=key, checksum=state[rel])
     if cache is not None and record != known:
@@ -210,6 +223,9 @@ def _load_changed(
         path = knowledge_dir / rel
         if rel in old_skips and old_skips[rel].checksum == digest:
             skipped[rel] = old_skips[rel]
+        elif digest.startswith(BAD_NAME):
+            reason = "the file name is not UTF-8 text; rename it"
+            skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
         elif not supported(path):
             reason = f"unsupported file type {path.suffix or '(none)'}"
             skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)

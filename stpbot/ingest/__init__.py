@@ -68,9 +68,21 @@ def supported(path: Path) -> bool:
 class Candidate:
     """A file `discover` would yield, with what a staleness check needs as plain strings."""
 
-    rel: str  # its path under the root, with forward slashes
+    rel: str  # its path under the root, with forward slashes, always valid UTF-8
     path: str
     sidecar: str | None
+    # False when the name on disk is not UTF-8: `rel` then shows the bytes escaped,
+    # and the file is skipped (every record of the index must be UTF-8 text).
+    name_ok: bool = True
+
+
+def _shown(rel: str) -> tuple[str, bool]:
+    """`rel` as UTF-8 text, and whether it already was (names on disk are bytes)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace"), False
+    return rel, True
 
 
 def _sidecar_names(name: str) -> Iterator[str]:
@@ -109,7 +121,8 @@ def candidates(root: Path) -> list[Candidate]:
                 meta = next((m for m in _sidecar_names(name) if m in metas), None) if metas else ""
                 rel = [*parts, name]
                 meta_path = os.path.join(folder, meta) if meta else None  # noqa: PTH118
-                found.append((rel, Candidate("/".join(rel), entry.path, meta_path)))
+                shown, name_ok = _shown("/".join(rel))
+                found.append((rel, Candidate(shown, entry.path, meta_path, name_ok)))
     # Part by part, as Paths sort: "a/b" before "a-b".
     found.sort(key=lambda pair: pair[0])
     return [candidate for _, candidate in found]
@@ -133,11 +146,31 @@ def checksum(path: Path, data: bytes | None = None) -> str:
 
     Pass `data` when the file is already read, so the hash is of what was parsed.
     """
-    digest = hashlib.sha256(path.read_bytes() if data is None else data)
+    if data is None:
+        with path.open("rb") as file:  # in chunks: a huge file must not fill memory
+            digest = hashlib.file_digest(file, "sha256")
+    else:
+        digest = hashlib.sha256(data)
     meta = sidecar(path)
     if meta is not None:
-        digest.update(b"\0sidecar\0" + meta.read_bytes())
+        digest.update(b"\0sidecar\0")
+        with meta.open("rb") as file:
+            digest.update(hashlib.file_digest(file, "sha256").digest())
     return digest.hexdigest()
+
+
+# Files the build never reads are known by their size and time, not their contents.
+UNREAD = "unread:"
+BAD_NAME = "unread-name:"
+
+
+def stamp(found: Candidate) -> str | None:
+    """The stand-in checksum of a file the build will not read (an unsupported type, a
+    name that is not UTF-8), so watching it costs no read; None for a document."""
+    if found.name_ok and supported(Path(found.path)):
+        return None
+    st = os.stat(found.path)  # noqa: PTH116 (plain strings, as `candidates` gives them)
+    return f"{UNREAD if found.name_ok else BAD_NAME}{st.st_size}:{st.st_mtime_ns}"
 
 
 def _sidecar_meta(path: Path, rel: str) -> dict[str, object]:
