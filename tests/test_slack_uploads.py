@@ -55,7 +55,8 @@ def test_an_unreadable_upload_is_explained_and_removed(slack_workspace, fake_sla
     url = fake_slack.share_file("F3", scan.read_bytes())
     server.event(file_share(ADMIN, "scan.pdf", url, scan.stat().st_size), "EvUp4")
     failed = final_update(fake_slack, "I could not use")
-    assert "no text layer, needs OCR" in failed["text"] and "removed it again" in failed["text"]
+    assert "no text layer, needs OCR" in failed["text"]
+    assert "so nothing was changed" in failed["text"]
     assert not (knowledge / "scan.pdf").exists()
     assert len(server.bot.live.engine.index.manifest.documents) == 5
 
@@ -99,3 +100,20 @@ def file_share(user, name, url, size, ts="1700004000.000100"):
             }
         ],
     }
+
+
+def test_a_failed_upload_under_an_existing_name_keeps_the_briefing_it_would_replace(
+    slack_workspace, fake_slack, tmp_path
+):
+    server, knowledge = slack_workspace
+    name = "ten-reflections-publishing-stps.md"
+    before = (knowledge / name).read_bytes()
+    url = fake_slack.share_file("F9", b"caf\xe9 \xff\xfe not UTF-8 at all")
+    server.event(file_share(ADMIN, name, url, 30), "EvUp9")
+    failed = final_update(fake_slack, "I could not use")
+    assert "is not UTF-8 text" in failed["text"] and "nothing was changed" in failed["text"]
+    assert (knowledge / name).read_bytes() == before
+    assert sorted(p.name for p in knowledge.iterdir() if p.name.startswith(".")) == []
+    server.settle()
+    documents = server.bot.live.engine.index.manifest.documents
+    assert name in {d.source.path for d in documents} and len(documents) == 5

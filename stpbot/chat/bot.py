@@ -7,6 +7,7 @@ replies; everything a second frontend would need lives in this module.
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from stpbot.chat.replies import (
     TopicsReply,
 )
 from stpbot.defaults import MB
-from stpbot.errors import QuestionError
+from stpbot.errors import DocumentError, QuestionError
 from stpbot.ingest import LOADERS, NOT_DOCUMENTS
 from stpbot.ingest.limits import Limits
 
@@ -66,6 +67,13 @@ def safe_filename(name: str) -> str:
     if f"{stem}{suffix}".lower() in NOT_DOCUMENTS:
         stem = f"{stem}-report"
     return f"{stem}{suffix}"
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` in one step: a reader sees the old file or the new."""
+    staging = target.with_name(f".{target.name}.upload")
+    staging.write_bytes(data)
+    staging.replace(target)
 
 
 def _refusal(error: QuestionError) -> Refusal:
@@ -235,28 +243,42 @@ class ChatBot:
         done: Callable[[ReportLearned | Refusal], None],
     ) -> Refusal | None:
         """Save an uploaded report into the knowledge folder and reindex in the background;
-        `done` gets what was learned, or why nothing was (the file is then removed)."""
+        `done` gets what was learned, or why nothing was (the folder is then as it was)."""
         refusal = self.add_refusal(user, filename, len(data))
         if refusal is not None:
             return refusal
         name = safe_filename(filename)
+        # Read first, at arm's length and under the same limits as a build: a file the
+        # bot cannot use never touches the knowledge folder (it may replace a briefing).
+        problem = self._unusable(name, data)
+        if problem is not None:
+            done(Refusal(f"I could not use {name} ({problem}), so nothing was changed."))
+            return None
         target = self.live.knowledge_dir / name
-        replaced = target.exists()
-        staging = target.with_name(f".{name}.upload")
-        staging.write_bytes(data)
-        staging.replace(target)
+        previous = target.read_bytes() if target.exists() else None
+        _write_atomically(target, data)
+
+        def put_back() -> None:
+            """The knowledge folder as it was before this upload."""
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                _write_atomically(target, previous)
 
         def finished(outcome: ReindexOutcome) -> None:
             if outcome.report is None:
+                put_back()
                 done(Refusal(f"The rebuild failed, so nothing was added: {outcome.error}"))
                 return
             manifest = outcome.report.manifest
             skip = next((s for s in manifest.skipped if s.path == name), None)
             entry = next((d for d in manifest.documents if d.source.path == name), None)
             if entry is None:
-                target.unlink(missing_ok=True)
+                put_back()
+                if previous is not None:  # the briefing it replaced goes back in the index
+                    self.live.start_reindex(None, lambda _: None)
                 reason = skip.reason if skip else "it holds no readable text"
-                done(Refusal(f"I could not use {name} ({reason}), so I removed it again."))
+                done(Refusal(f"I could not use {name} ({reason}), so nothing was changed."))
                 return
             done(
                 ReportLearned(
@@ -265,12 +287,26 @@ class ChatBot:
                     pages=entry.pages,
                     passages=entry.passages,
                     sample_question=self._sample_question(entry.source.id, entry.source.title),
-                    replaced=replaced,
+                    replaced=previous is not None,
                 )
             )
 
         if not self.live.start_reindex(progress, finished):
+            put_back()
             return Refusal(REINDEX_BUSY)
+        return None
+
+    def _unusable(self, name: str, data: bytes) -> str | None:
+        """Why the bot could not read `data` as the report `name`, or None."""
+        from stpbot.chunk.chunking import chunk_document
+        from stpbot.ingest.isolation import load_isolated
+
+        with tempfile.TemporaryDirectory(prefix="stpbot-upload-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            for _, result in load_isolated([path], Path(folder), chunk_document, self.live.limits):
+                if isinstance(result, DocumentError):
+                    return str(result).removeprefix(f"{name}: ")
         return None
 
     def _sample_question(self, doc_id: str, title: str) -> str:
