@@ -82,9 +82,13 @@ class Engine:
         embedder: Embedder,
         gate: Gate | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        full_check: bool = False,
     ) -> Engine:
-        """Load the live index and the model; building a stale index is the caller's step."""
-        index = load_index(index_dir, embedder.name, embedder.backend, embedder.dimension)
+        """Load the live index and the model; building a stale index is the caller's step.
+        `full_check` hashes every index file (a server's start-up does)."""
+        index = load_index(
+            index_dir, embedder.name, embedder.backend, embedder.dimension, full_check=full_check
+        )
         # Load the model now: a damaged export fails here, at start-up, not at the first
         # question, and the first question is not slowed by it.
         embedder.load()

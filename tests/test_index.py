@@ -172,3 +172,27 @@ def test_knowledge_checksums_are_reused_while_files_are_unchanged_and_edits_stil
     path.write_text(text.replace("the", "THE", 1), encoding="utf-8")
     assert knowledge_state(knowledge, cache)[name] not in {"0" * 64, first[name]}
     assert is_stale(index, knowledge, "all-MiniLM-L6-v2", "onnx-int8")
+
+
+def test_a_same_size_edit_with_its_time_restored_is_caught_at_start_up_and_by_verify(
+    workspace, embedder, run_cli
+):
+    from stpbot.chat.live_engine import LiveEngine
+
+    knowledge, index = workspace
+    load_index(index, embedder.name, embedder.backend)  # checked once: the record is written
+    target = current_version(index) / "passages.jsonl"
+    stat = target.stat()
+    data = target.read_bytes()
+    target.write_bytes(data.replace(b"October", b"Octobex", 1))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    # The fast path trusts size and time (documented): a plain load does not hash.
+    load_index(index, embedder.name, embedder.backend)
+    # A server's start-up, and `stpbot index --verify`, hash every file.
+    with pytest.raises(IndexCorruptError, match="passages.jsonl is damaged"):
+        LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder).open()
+    checked = run_cli("index", "--verify", knowledge=knowledge, index=index)
+    assert checked.returncode == 2
+    assert "index file passages.jsonl is damaged or missing" in checked.stderr
+    target.write_bytes(data)
+    assert "files match their SHA-256" in run_cli("index", "--verify", index=index).stdout

@@ -69,13 +69,14 @@ class LiveEngine:
         self._failed: set[str] = set()  # published versions that would not load
         self._stop = threading.Event()
 
-    def _load(self) -> Engine:
+    def _load(self, full_check: bool = False) -> Engine:
         return Engine.open(
             knowledge_dir=self.knowledge_dir,
             index_dir=self.index_dir,
             embedder=self.embedder,
             gate=self.gate,
             max_question_chars=self.max_question_chars,
+            full_check=full_check,
         )
 
     def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
@@ -83,7 +84,9 @@ class LiveEngine:
         report = ensure_built(
             self.knowledge_dir, self.index_dir, self.embedder, progress, limits=self.limits
         )
-        self._engine = self._load()
+        # A server checks every file once at start-up: the fast path of later loads
+        # trusts files whose size and time are unchanged since they were checked.
+        self._engine = self._load(full_check=True)
         return report
 
     @property

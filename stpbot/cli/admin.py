@@ -33,11 +33,17 @@ def index(
     watch: Annotated[
         bool, typer.Option(help="Stay running and rebuild whenever the knowledge folder changes")
     ] = False,
+    verify: Annotated[
+        bool, typer.Option(help="Hash every file of the live index against its manifest, and stop")
+    ] = False,
 ) -> None:
     """Build or update the index from the knowledge folder."""
     settings = load_settings(ctx)
     if rollback:
         _rollback(settings)
+        return
+    if verify:
+        _verify(settings)
         return
     model = embedder(settings)
     report = _build(settings, model, full)
@@ -66,6 +72,17 @@ def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildRepo
         progress.stop()
     report_build(report)
     return report
+
+
+def _verify(settings: Settings) -> None:
+    from stpbot.index.store import verify_index
+
+    folder, manifest = verify_index(settings.index_dir)
+    console().print(
+        f"index version {folder.name} verified: all {len(manifest.files)} files match "
+        "their SHA-256 in the manifest",
+        markup=False,
+    )
 
 
 def _rollback(settings: Settings) -> None:

@@ -296,18 +296,33 @@ def _manifest_in(folder: Path) -> Manifest:
         ) from exc
 
 
-def _verify(folder: Path, manifest: Manifest) -> None:
+def _verify(folder: Path, manifest: Manifest, full: bool = False) -> None:
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index format {manifest.format_version} is not {FORMAT_VERSION}; {REBUILD_HINT}"
         )
-    verify(folder, manifest.files, REBUILD_HINT)
+    verify(folder, manifest.files, REBUILD_HINT, full=full)
+
+
+def verify_index(index_dir: Path) -> tuple[Path, Manifest]:
+    """Hash every file of the live index version against its manifest; raises
+    `IndexCorruptError` naming the first that differs. The version and its manifest."""
+    folder = current_version(index_dir)
+    manifest = _manifest_in(folder)
+    _verify(folder, manifest, full=True)
+    return folder, manifest
 
 
 def load_index(
-    index_dir: Path, model: str, backend: str, dimension: int | None = None
+    index_dir: Path,
+    model: str,
+    backend: str,
+    dimension: int | None = None,
+    *,
+    full_check: bool = False,
 ) -> LoadedIndex:
-    """Load and verify the live index; it must have been built with `model` on `backend`."""
+    """Load and verify the live index; it must have been built with `model` on `backend`.
+    `full_check` hashes every file even when the record of the last check matches."""
     import faiss
     import numpy as np
 
@@ -322,7 +337,7 @@ def load_index(
             f"index was built with model {manifest.model} on {manifest.backend} "
             f"({manifest.dimension} dims), not {model} on {backend}; {REBUILD_HINT}"
         )
-    _verify(folder, manifest)
+    _verify(folder, manifest, full=full_check)
     try:
         # Memory-mapped vectors: a cold start reads the graph, not every vector.
         vectors = faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
