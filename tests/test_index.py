@@ -189,7 +189,7 @@ def test_a_same_size_edit_with_its_time_restored_is_caught_at_start_up_and_by_ve
     # The fast path trusts size and time (documented): a plain load does not hash.
     load_index(index, embedder.name, embedder.backend)
     # A server's start-up, and `stpbot index --verify`, hash every file.
-    with pytest.raises(IndexCorruptError, match="passages.jsonl is damaged"):
+    with pytest.raises(IndexCorruptError, match=r"passages\.jsonl is damaged"):
         LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder).open()
     checked = run_cli("index", "--verify", knowledge=knowledge, index=index)
     assert checked.returncode == 2
