@@ -323,3 +323,46 @@ def card_submit(value, service_url, id_="s1"):
     activity.pop("text")
     activity["value"] = value
     return activity
+
+
+def _raw_post(url, body, headers):
+    """POST as a client that sends its headers and the first 64 kB, then reads the answer:
+    a refusal must come without the rest of the body being sent."""
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
+    head = f"POST /api/messages HTTP/1.1\r\nHost: test\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "Connection: close\r\n\r\n"
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(head.encode() + body[:65536])
+        if len(body) <= 65536:
+            conn.shutdown(socket.SHUT_WR)
+        answer = conn.recv(4096)
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_oversized_and_malformed_bodies_are_refused_before_the_sdk_parses_them(
+    secured, dev, connector, keys, caplog
+):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    nested = b"[" + b"[]," * 10_000_000 + b"[]]"  # 30 MB of lists, as the review sent
+    json_type = {"Content-Type": "application/json"}
+    forged = {**json_type, "Authorization": "Bearer not-a-real-token"}
+    started = time.monotonic()
+    assert _raw_post(secured.url, nested, json_type) == 401  # no token: not even read
+    assert _raw_post(secured.url, nested, forged) == 413
+    assert _raw_post(dev.url, nested, json_type) == 413
+    assert time.monotonic() - started < 10
+    for body in (b"[1, 2]", b'"text"', b"{not json", b"\xff\xfe"):
+        assert _raw_post(dev.url, body, json_type) == 400, body
+        assert _raw_post(secured.url, body, forged) == 400, body
+    assert not any(r.exc_info for r in caplog.records)
+    refusals = [r for r in caplog.records if "refused a request" in r.getMessage()]
+    assert len(refusals) == 11
+    assert connector.sent == []
+    # A real activity still goes through, with a token.
+    activity = personal_message(QUESTION, connector.url)
+    assert secured.post(activity, keys.token(connector.url))[0] in (200, 201, 202)

@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from stpbot.chat.memory import SeenEvents
+from stpbot.teams.guard import ActivityGuard
 from stpbot.teams.handlers import on_message
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def create_app(
         options["client_secret"] = app_password
     app = App(**options)
     app.on_message(on_message(bot, seen or SeenEvents()))
+
+    web.add_middleware(ActivityGuard, require_token=not allow_unauthenticated)
 
     @web.get("/healthz")
     async def healthz() -> dict[str, Any]:
