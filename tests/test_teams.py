@@ -366,3 +366,16 @@ def test_oversized_and_malformed_bodies_are_refused_before_the_sdk_parses_them(
     # A real activity still goes through, with a token.
     activity = personal_message(QUESTION, connector.url)
     assert secured.post(activity, keys.token(connector.url))[0] in (200, 201, 202)
+
+
+def test_message_text_is_a_short_plain_line_and_the_card_carries_the_quotes(dev, connector):
+    assert dev.post(personal_message(QUESTION, connector.url))[0] == 200
+    assert dev.post(personal_message("what is the best lemon drizzle?", connector.url, "m2"))[0]
+    assert dev.post(personal_message("help", connector.url, "m3"))[0] == 200
+    answer, not_found, helped = (body for _, _, body in connector.wait(3))
+    assert answer["textFormat"] == "plain"
+    assert answer["text"] == f"3 quotes from the briefings on: {QUESTION}"
+    assert "most obviously absent" not in answer["text"]  # the quote is in the card only
+    assert not_found["text"].startswith("Nothing in the briefings on: ")
+    assert "I could not find this" in card_text(card_of(not_found))
+    assert helped["textFormat"] == "plain" and "attachments" not in helped

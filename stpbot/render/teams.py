@@ -234,14 +234,13 @@ def card_for(reply: Reply) -> Card | None:
 
 
 def text_for(reply: Reply) -> str:
-    """The message text: the whole reply for help and refusals, else a short summary."""
+    """The message text, sent as plain text (never Markdown): the whole reply for help and
+    refusals, else a short line for notifications while the card carries the content."""
     if isinstance(reply, HelpReply):
         return help_text(reply)
     if isinstance(reply, Refusal):
         return reply.message
-    if isinstance(reply, AnswerReply):
-        return f"“{reply.answer.quotes[0].text}”"[:300] if reply.answer.answered else NOT_FOUND
-    return ""
+    return wording.notification(reply)
 
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:

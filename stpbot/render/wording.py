@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from stpbot.chat.replies import Reply
     from stpbot.glossary import Entry
 
 # How many of the glossary's terms a "no entry" reply lists.
@@ -36,3 +37,41 @@ def no_definition(asked: str, terms: tuple[str, ...]) -> str:
     listed = ", ".join(terms[:TERMS_LISTED])
     more = f" and {len(terms) - TERMS_LISTED} more" if len(terms) > TERMS_LISTED else ""
     return f"The glossary has no entry for “{asked}”. It defines: {listed}{more}."
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """`text` cut at a word to at most `limit` characters, with an ellipsis if cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def notification(reply: Reply) -> str:
+    """One plain line saying what a reply holds, for notifications and screen readers;
+    the reply's own blocks or card carry the quotes."""
+    from stpbot.chat.replies import (
+        AnswerReply,
+        ComparisonReply,
+        DefinitionReply,
+        SourcesReply,
+        SummaryReply,
+        TopicsReply,
+    )
+
+    if isinstance(reply, AnswerReply):
+        count = len(reply.answer.quotes)
+        if not count:
+            return f"Nothing in the briefings on: {_short(reply.answer.question)}"
+        quotes = "1 quote" if count == 1 else f"{count} quotes"
+        return f"{quotes} from the briefings on: {_short(reply.answer.question)}"
+    if isinstance(reply, SummaryReply):
+        return f"What the briefings say on: {_short(reply.summary.topic)}"
+    if isinstance(reply, ComparisonReply):
+        return f"Each organisation's view on: {_short(reply.comparison.topic)}"
+    if isinstance(reply, TopicsReply):
+        return f"The {len(reply.topics)} topics the briefings cover"
+    if isinstance(reply, SourcesReply):
+        return f"The {len(reply.sources)} documents the briefings come from"
+    if isinstance(reply, DefinitionReply):
+        return f"Glossary: {_short(reply.entry.term if reply.entry else reply.asked)}"
+    return "stpbot"

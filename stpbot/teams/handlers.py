@@ -70,9 +70,16 @@ def on_message(bot: ChatBot, seen: EventLog) -> Any:
         except Exception as exc:
             # Logged by kind only: activities carry user text.
             log.error("answering failed: %s", type(exc).__name__)
-            await ctx.send(render.SOMETHING_WRONG)
+            await say(ctx, render.SOMETHING_WRONG)
 
     return on_message
+
+
+async def say(ctx: ActivityContext[Any], text: str) -> None:
+    """A line of plain text (never Markdown: it may hold file names or users' words)."""
+    from microsoft_teams.api.activities import MessageActivityInput
+
+    await ctx.send(MessageActivityInput(text=text, text_format="plain"))
 
 
 async def send(ctx: ActivityContext[Any], reply: Any) -> None:
@@ -80,13 +87,12 @@ async def send(ctx: ActivityContext[Any], reply: Any) -> None:
     from microsoft_teams.api.models import Attachment
 
     content = render.card_for(reply)
-    text = render.text_for(reply)
-    if content is None:
-        await ctx.send(text)
-        return
-    message = MessageActivityInput(text=text or None).add_attachments(
-        Attachment(content_type=render.CARD_CONTENT_TYPE, content=content)
-    )
+    # Plain, not Markdown: the text holds users' and documents' words.
+    message = MessageActivityInput(text=render.text_for(reply), text_format="plain")
+    if content is not None:
+        message = message.add_attachments(
+            Attachment(content_type=render.CARD_CONTENT_TYPE, content=content)
+        )
     await ctx.send(message)
 
 
@@ -122,7 +128,7 @@ async def _card_action(bot: ChatBot, ctx: ActivityContext[Any], data: dict[str, 
             if known
             else "That answer has expired; your vote was not recorded."
         )
-        await ctx.send(text)
+        await say(ctx, text)
     elif action == "more":
         await send(ctx, await asyncio.to_thread(bot.more, record))
 
@@ -130,15 +136,15 @@ async def _card_action(bot: ChatBot, ctx: ActivityContext[Any], data: dict[str, 
 async def _reindex(bot: ChatBot, ctx: ActivityContext[Any], admin: str) -> None:
     refusal = bot.reindex_refusal(admin)
     if refusal is not None:
-        await ctx.send(refusal.message)
+        await say(ctx, refusal.message)
         return
     loop = asyncio.get_running_loop()
 
     def done(outcome: ReindexOutcome) -> None:
         text = render.reindex_done_text(outcome)
-        asyncio.run_coroutine_threadsafe(ctx.send(text), loop)
+        asyncio.run_coroutine_threadsafe(say(ctx, text), loop)
 
-    await ctx.send("Rebuilding the index from the knowledge folder; I will say when it is done.")
+    await say(ctx, "Rebuilding the index from the knowledge folder; I will say when it is done.")
     refused = bot.reindex(admin, lambda progress: None, done)
     if isinstance(refused, Refusal):
-        await ctx.send(refused.message)
+        await say(ctx, refused.message)
