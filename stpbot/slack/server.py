@@ -23,6 +23,8 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack's payloads are a few kB; anything near this is not Slack.
 SERVER_THREADS = 16
+CONNECTION_LIMIT = 2000
+IDLE_SECONDS = 30
 
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")
@@ -88,6 +90,17 @@ def wsgi_app(
     return application
 
 
+def _connection_limit() -> int:
+    """CONNECTION_LIMIT, or fewer where the process may not open that many files."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    # Leave room for the index, the model, logs and SQLite files.
+    return max(100, min(CONNECTION_LIMIT, soft - 128))
+
+
 def http_server(application: WSGIApplication, host: str, port: int) -> Any:
     """A waitress server (threaded, production-grade) for `application`; call `.run()`."""
     from waitress.server import create_server
@@ -102,6 +115,13 @@ def http_server(application: WSGIApplication, host: str, port: int) -> Any:
         # Refused by waitress from the headers, before any of an oversized body is
         # spooled (its default is 1 GB); the app's own check covers gunicorn.
         max_request_body_size=MAX_BODY,
+        # Slow clients each hold a connection, not a thread (waitress reads requests
+        # whole before a thread sees them), so what they can exhaust is connections:
+        # allow many (poll, not select, past 1,024 descriptors) and close idle ones
+        # soon. A buffering proxy in front is still the real defence (README).
+        connection_limit=_connection_limit(),
+        asyncore_use_poll=True,
+        channel_timeout=IDLE_SECONDS,
     )
 
 
