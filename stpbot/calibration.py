@@ -16,25 +16,30 @@ COVERAGES = tuple(round(0.05 * i, 2) for i in range(21))
 REPEATS = 5  # cross-validation is repeated with this many shuffles and averaged
 
 
-def _objective(report: Report) -> float:
-    """In-scope questions answered plus out-of-scope ones declined, as shares."""
-    return report.answered_in_scope + report.abstention
-
-
 def choose_gate(results: list[QuestionResult]) -> Gate:
     """The gate that answers the most in-scope and declines the most out-of-scope
     questions; of equal ones, the middle of the best region, not its edge."""
-    report = Report(results)
-    scored = [(_objective(report.gated(Gate(t, c))), t, c) for t in THRESHOLDS for c in COVERAGES]
-    best = max(s for s, _, _ in scored)
-    ties = [(t, c) for s, t, c in scored if s >= best - 1e-9]
+    import numpy as np
+
+    dense = np.array([r.signals.dense for r in results])
+    known = np.array([r.signals.coverage for r in results])
+    named = np.array([r.signals.named for r in results])
+    scope = np.array([r.in_scope for r in results])
+    cuts_t, cuts_c = np.array(THRESHOLDS)[:, None, None], np.array(COVERAGES)[None, :, None]
+    # answered[t, c, i]: would the gate (THRESHOLDS[t], COVERAGES[c]) answer question i?
+    answered = ((dense >= cuts_t) & (known >= cuts_c)) | named
+    inside = answered[..., scope].mean(axis=-1) if scope.any() else 0.0
+    outside = (~answered[..., ~scope]).mean(axis=-1) if (~scope).any() else 0.0
+    score = np.broadcast_to(inside + outside, (len(THRESHOLDS), len(COVERAGES)))
+    rows, cols = np.nonzero(score >= score.max() - 1e-9)
+    ties = [(THRESHOLDS[i], COVERAGES[j]) for i, j in zip(rows, cols, strict=True)]
     # The median of the tied points along each axis, snapped to the nearest tied point.
     mid_t = sorted(t for t, _ in ties)[len(ties) // 2]
     mid_c = sorted(c for _, c in ties)[len(ties) // 2]
     t, c = min(
         ties, key=lambda p: (abs(p[0] - mid_t) / 0.01) ** 2 + (abs(p[1] - mid_c) / 0.05) ** 2
     )
-    return Gate(threshold=t, min_coverage=c)
+    return Gate(threshold=float(t), min_coverage=float(c))
 
 
 def _folds(results: list[QuestionResult], k: int, seed: int) -> list[list[int]]:
