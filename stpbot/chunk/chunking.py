@@ -56,6 +56,12 @@ class Passage:
         """Where a reader finds the passage: "p. 12" in a paged document, else "para 7"."""
         return f"p. {self.page}" if self.page is not None else f"para {self.paragraph}"
 
+    @property
+    def spoken(self) -> str:
+        """Its words with its speaker's name before them: what keyword and name search
+        read, so "What did Sir Bruce say?" finds the paragraphs his quote runs on to."""
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
+
     def sentence_texts(self) -> list[str]:
         return [self.text[a:b] for a, b in self.sentences]
 

@@ -140,7 +140,7 @@ def knowledge_state(knowledge_dir: Path, cache: Path | None = None) -> dict[str,
         rel = found.rel
         key = _stat_key(found)
         entry = known.files.get(rel)
-        if (unread := stamp(found)) is not None:
+        if (unread := stamp(found, key[0], key[1])) is not None:  # the file's own stat
             state[rel] = unread
         elif entry and entry.stat == key:
             state[rel] = entry.checksum

@@ -173,9 +173,7 @@ def _write_files(folder: Path, contents: IndexContents) -> tuple[dict[str, str],
     np.save(folder / "vector_owner.npy", contents.owner.astype(np.int32), allow_pickle=False)
     np.save(folder / "vector_role.npy", contents.role.astype(np.int16), allow_pickle=False)
     write_passages(folder / "passages.jsonl", contents.passages, contents.contexts)
-    # A quote's speaker counts among its words: "What did Sir Bruce say?" finds the
-    # paragraphs his quote runs on to.
-    texts = [f"{p.speaker}: {p.text}" if p.speaker else p.text for p in contents.passages]
+    texts = [p.spoken for p in contents.passages]
     LexicalIndex.build(texts).save(folder / "bm25")
     with_context = [f"{c} {t}".strip() for t, c in zip(texts, contents.contexts, strict=True)]
     LexicalIndex.build(with_context).save(folder / "bm25_context")

@@ -164,13 +164,13 @@ UNREAD = "unread:"
 BAD_NAME = "unread-name:"
 
 
-def stamp(found: Candidate) -> str | None:
+def stamp(found: Candidate, size: int, mtime_ns: int) -> str | None:
     """The stand-in checksum of a file the build will not read (an unsupported type, a
-    name that is not UTF-8), so watching it costs no read; None for a document."""
+    name that is not UTF-8), from its size and time, so watching it costs no read;
+    None for a document."""
     if found.name_ok and supported(Path(found.path)):
         return None
-    st = os.stat(found.path)  # noqa: PTH116 (plain strings, as `candidates` gives them)
-    return f"{UNREAD if found.name_ok else BAD_NAME}{st.st_size}:{st.st_mtime_ns}"
+    return f"{UNREAD if found.name_ok else BAD_NAME}{size}:{mtime_ns}"
 
 
 def _sidecar_meta(path: Path, rel: str) -> dict[str, object]:

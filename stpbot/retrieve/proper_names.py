@@ -69,11 +69,6 @@ def _holds(text: str, name: str) -> bool:
     return False
 
 
-def _spoken(passage: Passage) -> str:
-    """The passage's words with its speaker's name, as the lexical index holds them."""
-    return f"{passage.speaker}: {passage.text}" if passage.speaker else passage.text
-
-
 def named_rows(question: str, lexical: LexicalIndex, passages: Sequence[Passage]) -> np.ndarray:
     """Rows of the passages that hold, word for word, a rare name the question
     mentions (for each name at most `MOST_PASSAGES` of them); sorted."""
@@ -84,7 +79,7 @@ def named_rows(question: str, lexical: LexicalIndex, passages: Sequence[Passage]
         rows = lexical.rows_with_rarest(query_tokens(name), MOST_READ)
         if rows is None:
             continue
-        holding = [int(r) for r in rows if _holds(_spoken(passages[int(r)]), name)]
+        holding = [int(r) for r in rows if _holds(passages[int(r)].spoken, name)]
         if 0 < len(holding) <= MOST_PASSAGES:
             found.update(holding)
     return np.array(sorted(found), dtype=np.int64)
