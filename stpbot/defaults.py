@@ -24,6 +24,9 @@ MODEL_CACHE = "models"
 DEFAULT_THRESHOLD = 0.48
 DEFAULT_MIN_COVERAGE = 0.60
 MAX_QUESTION_CHARS = 2000
+# Late interaction reads each passage's token states, kept by the build up to this many
+# passages (about 40 kB each on disk, memory-mapped); a larger index ranks without it.
+DEFAULT_TOKEN_PASSAGES = 20_000
 
 # What one knowledge file may cost to read.
 MAX_FILE_MB = 50

@@ -10,7 +10,7 @@ import pytest
 
 from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, StpbotError
 from stpbot.index.build import build_index, is_stale
-from stpbot.index.store import current_version, load_index, read_manifest
+from stpbot.index.store import FORMAT_VERSION, current_version, load_index, read_manifest
 
 
 def test_manifest_records_model_counts_and_checksums(built):
@@ -125,7 +125,7 @@ def test_no_pickle_in_the_index(built):
     for path in folder.rglob("*.npy"):
         np.load(path, allow_pickle=False)  # raises on object (pickled) arrays
     # The manifest is plain JSON a person can read.
-    assert json.loads((folder / "manifest.json").read_text())["format_version"] == 2
+    assert json.loads((folder / "manifest.json").read_text())["format_version"] == FORMAT_VERSION
 
 
 def test_a_same_size_change_to_a_verified_file_is_still_caught(workspace):

@@ -144,8 +144,8 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
     # The figures of docs/benchmarks.md ("Quality"), less a margin for float rounding
     # across machines; a change that loses more than that is a regression.
     report = _pooled(engine, [shared_eval / "questions.jsonl", shared_eval / "paraphrases.jsonl"])
-    assert report.recall(1) >= 0.67
-    assert report.recall(3) >= 0.78
+    assert report.recall(1) >= 0.72
+    assert report.recall(3) >= 0.81
     assert report.answered_in_scope >= 0.98
     assert report.abstention >= 0.79
     assert report.of_set("questions.jsonl").recall(3) >= 0.95
@@ -153,7 +153,7 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
 
 def test_our_own_paraphrases_which_nothing_was_tuned_on(engine):
     report = _pooled(engine, [Path(__file__).parent / "data" / "own-paraphrases.jsonl"])
-    assert report.recall(1) >= 0.56
-    assert report.recall(3) >= 0.74
+    assert report.recall(1) >= 0.68
+    assert report.recall(3) >= 0.79
     assert report.answered_in_scope >= 0.93
     assert report.abstention >= 0.6

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +17,15 @@ Progress = Callable[[int], None]
 # its size): on 2 cores ONNX Runtime's MiniLM runs 15-19k tokens/s in batches of
 # 500-1,500 tokens, and 7-12k tokens/s in batches of 64 texts of 100-200 tokens.
 BATCH_CHARACTERS = 6_000
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """A text's token states as unit rows, with their vocabulary ids; special tokens and
+    punctuation are left out, having no meaning of their own to match."""
+
+    vectors: np.ndarray  # (tokens, dimension), float16 in the index, float32 for a query
+    ids: np.ndarray  # (tokens,) int32
 
 
 class Embedder(ABC):
@@ -54,6 +65,80 @@ class Embedder(ABC):
         """Each text's token states summed, for one batch (mean-pooling models only)."""
         raise NotImplementedError(f"{type(self).__name__} does not sum token states")
 
+    @property
+    def offers_tokens(self) -> bool:
+        """Whether the backend hands out token states (`_token_states`, `_vocabulary`)."""
+        return False
+
+    def _token_states(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's last hidden states, padding left out, and its token ids."""
+        raise NotImplementedError(f"{type(self).__name__} does not hand out token states")
+
+    def _vocabulary(self) -> tuple[list[str], set[int]]:
+        """The tokenizer's tokens by id, and the ids of its special tokens."""
+        raise NotImplementedError(f"{type(self).__name__} has no vocabulary to give")
+
+    @cached_property
+    def _meaningful(self) -> np.ndarray:
+        """By token id: whether a token is a word or a piece of one (not [CLS], not "?")."""
+        import numpy as np
+
+        tokens, special = self._vocabulary()
+        return np.array(
+            [i not in special and any(c.isalnum() for c in t) for i, t in enumerate(tokens)],
+            dtype=bool,
+        )
+
+    def _tokens(self, states: np.ndarray, ids: np.ndarray, dtype: str) -> Tokens:
+        import numpy as np
+
+        ids = np.asarray(ids, dtype=np.int64)
+        meaningful = self._meaningful
+        keep = meaningful[np.minimum(ids, meaningful.size - 1)] & (ids < meaningful.size)
+        kept = np.asarray(states[keep], dtype=np.float32)
+        kept /= np.maximum(np.linalg.norm(kept, axis=1, keepdims=True), 1e-12)
+        return Tokens(kept.astype(dtype), ids[keep].astype(np.int32))
+
+    def embed_query_tokens(self, text: str) -> tuple[np.ndarray, Tokens]:
+        """A query vector, as `embed_query` gives it, and the query's tokens; one pass of
+        the model for a mean-pooling one."""
+        import numpy as np
+
+        [(states, ids)] = self._token_states([text])
+        if self.mean_pooled:
+            summed = np.asarray(states, dtype=np.float32).sum(axis=0)
+            vector = summed / max(float(np.linalg.norm(summed)), 1e-12)
+        else:
+            vector = self.embed_query(text)
+        return np.asarray(vector, dtype=np.float32), self._tokens(states, ids, "float32")
+
+    def embed_sums_and_tokens(
+        self, texts: Sequence[str], wanted: Sequence[bool], progress: Progress | None = None
+    ) -> tuple[np.ndarray, dict[int, Tokens]]:
+        """`embed_sums`, and the tokens (float16) of the texts `wanted` marks, from the
+        same pass of the model."""
+        import numpy as np
+
+        tokens: dict[int, Tokens] = {}
+
+        def sums_keeping(batch: list[int]) -> np.ndarray:
+            states = self._token_states([texts[i] for i in batch])
+            for i, (hidden, ids) in zip(batch, states, strict=True):
+                if wanted[i]:
+                    tokens[i] = self._tokens(hidden, ids, "float16")
+            return np.stack([np.asarray(h, dtype=np.float32).sum(axis=0) for h, _ in states])
+
+        sums = self._batched_rows(sums_keeping, texts, progress)
+        return sums, tokens
+
+    def embed_tokens(self, texts: Sequence[str]) -> list[Tokens]:
+        """Each text's tokens (float16), for a model whose vectors are not token sums."""
+        out: list[Tokens] = []
+        for batch in _batches(list(range(len(texts))), [len(t) for t in texts], self.batch_size):
+            states = self._token_states([texts[i] for i in batch])
+            out += [self._tokens(hidden, ids, "float16") for hidden, ids in states]
+        return out
+
     def load(self) -> None:
         """Load the model now rather than on the first question."""
         self._encode(["warm up"])
@@ -76,6 +161,14 @@ class Embedder(ABC):
         texts: Sequence[str],
         progress: Progress | None,
     ) -> np.ndarray:
+        return self._batched_rows(lambda rows: encode([texts[i] for i in rows]), texts, progress)
+
+    def _batched_rows(
+        self,
+        encode: Callable[[list[int]], np.ndarray],
+        texts: Sequence[str],
+        progress: Progress | None,
+    ) -> np.ndarray:
         import numpy as np
 
         # Batches of similar length waste no work on padding, and long texts go in
@@ -83,7 +176,7 @@ class Embedder(ABC):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for rows in _batches(order, [len(t) for t in texts], self.batch_size):
-            out[rows] = encode([texts[i] for i in rows])
+            out[rows] = encode(rows)
             if progress is not None:
                 progress(len(rows))
         return out

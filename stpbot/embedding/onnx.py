@@ -120,3 +120,13 @@ class OnnxEmbedder(Embedder):
 
     def _sums(self, texts: list[str]) -> np.ndarray:
         return self._runtime.sums(texts)
+
+    @property
+    def offers_tokens(self) -> bool:
+        return True
+
+    def _token_states(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self._runtime.token_states(texts)
+
+    def _vocabulary(self) -> tuple[list[str], set[int]]:
+        return self._runtime.vocabulary()

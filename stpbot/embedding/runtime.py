@@ -69,8 +69,8 @@ class OnnxRuntime:
         # while a reindex embeds (the session itself is safe to run from many threads).
         self._lock = threading.Lock()
 
-    def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The last hidden states of a padded batch, and its attention mask."""
+    def _hidden(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The last hidden states of a padded batch, its attention mask and token ids."""
         import numpy as np
 
         with self._lock:
@@ -81,13 +81,26 @@ class OnnxRuntime:
         if "token_type_ids" in self.meta.inputs:
             feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
         hidden: np.ndarray = self.session.run(None, feeds)[0]
-        return hidden, mask
+        return hidden, mask, ids
+
+    def token_states(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's hidden states and token ids, padding left out."""
+        hidden, mask, ids = self._hidden(texts)
+        lengths = mask.sum(axis=1)
+        return [(hidden[i, :n], ids[i, :n]) for i, n in enumerate(lengths.tolist())]
+
+    def vocabulary(self) -> tuple[list[str], set[int]]:
+        """The tokens by id, and the special tokens' ids."""
+        size = self.tokenizer.get_vocab_size()
+        tokens = [self.tokenizer.id_to_token(i) or "" for i in range(size)]
+        added = self.tokenizer.get_added_tokens_decoder()
+        return tokens, {i for i, token in added.items() if token.special}
 
     def sums(self, texts: list[str]) -> np.ndarray:
         """Each text's token states summed, padding left out."""
         import numpy as np
 
-        hidden, mask = self._hidden(texts)
+        hidden, mask, _ = self._hidden(texts)
         # (batch, 1, tokens) @ (batch, tokens, dims): padding weighs zero.
         summed = np.matmul(mask.astype(np.float32)[:, None, :], hidden)[:, 0]
         return np.asarray(summed, dtype=np.float32)

@@ -91,6 +91,27 @@ class TorchEmbedder(Embedder):
         states = self._run(texts, output_value="token_embeddings")
         return np.stack([np.asarray(s, dtype=np.float32).sum(axis=0) for s in states])
 
+    @property
+    def offers_tokens(self) -> bool:
+        return True
+
+    def _token_states(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        import numpy as np
+
+        # All outputs per text, padded to its batch: trimmed by the attention mask.
+        outputs = self._run(texts, output_value=None)
+        states = []
+        for out in outputs:
+            n = int(out["attention_mask"].sum())
+            hidden = np.asarray(out["token_embeddings"][:n].float().numpy(), dtype=np.float32)
+            states.append((hidden, np.asarray(out["input_ids"][:n].numpy(), dtype=np.int64)))
+        return states
+
+    def _vocabulary(self) -> tuple[list[str], set[int]]:
+        tokenizer = self._model.tokenizer
+        tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        return [t or "" for t in tokens], set(tokenizer.all_special_ids)
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         import numpy as np
 

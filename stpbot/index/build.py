@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ValidationError
 
 from stpbot.chunk.chunking import CHUNKER_VERSION, Passage, chunk_document
+from stpbot.defaults import DEFAULT_TOKEN_PASSAGES
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
 from stpbot.glossary import GLOSSARY_FILE
 from stpbot.index.embedding_views import ViewPlan, preceding
@@ -32,6 +33,7 @@ from stpbot.index.store import (
     publish,
     read_manifest,
 )
+from stpbot.index.tokens import TokenStore
 from stpbot.ingest import (
     BAD_NAME,
     Candidate,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
     from stpbot.documents import Document
     from stpbot.embedding import Embedder
+    from stpbot.embedding.base import Tokens
 
 
 # Checksums of the knowledge files by size and mtime, kept beside the index.
@@ -252,6 +255,7 @@ class _Assembly:
     pieces: list[np.ndarray] = field(default_factory=list)  # vectors, per document
     roles: list[np.ndarray] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)  # vectors per passage
+    tokens: list[Tokens] = field(default_factory=list)  # per passage, when kept
     to_embed: list[tuple[int, int]] = field(default_factory=list)  # slot in pieces, in plan
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -266,6 +270,8 @@ class _Assembly:
         self.pieces.append(np.asarray(previous.matrix[picked]))
         self.roles.append(previous.role[picked])
         self.counts.extend(b - a for a, b in spans)
+        if previous.tokens is not None:
+            self.tokens.extend(previous.tokens.passage(i) for i in rows)
         self.passages.extend(previous.passages[i] for i in rows)
         self.contexts.extend(previous.contexts[i] for i in rows)
         self.entries.append(entry)
@@ -298,8 +304,24 @@ class _Assembly:
         if progress is not None:
             progress.start(len(self.plan.texts))
         embedded = self.plan.embed(embedder, progress.advance if progress else None)
+        if self.plan.tokens:
+            # Kept documents' tokens came first, in order; put the new ones in their place.
+            kept = iter(self.tokens)
+            new = {slot: self.plan.passage_tokens(planned) for slot, planned in self.to_embed}
+            self.tokens = []
+            for slot, entry in enumerate(self.entries):
+                if slot in new:
+                    self.tokens.extend(new[slot])
+                else:
+                    self.tokens.extend(next(kept) for _ in range(entry.passages))
         for slot, planned in self.to_embed:
             self.pieces[slot] = embedded[planned]
+
+    def token_store(self, dimension: int) -> TokenStore | None:
+        """The passages' tokens as one store, or None when they are not kept."""
+        if not self.plan.tokens:
+            return None
+        return TokenStore.of(self.tokens, [bool(c) for c in self.contexts], dimension)
 
     def vectors(self, dimension: int) -> np.ndarray:
         import numpy as np
@@ -346,6 +368,11 @@ def _assemble(
     return assembly
 
 
+def _keeps_tokens(embedder: Embedder, passages: int, limit: int) -> bool:
+    """Whether an index of `passages` passages keeps token states for late interaction."""
+    return embedder.offers_tokens and passages <= limit
+
+
 def build_index(
     knowledge_dir: Path,
     index_dir: Path,
@@ -353,11 +380,13 @@ def build_index(
     progress: BuildProgress | None = None,
     full: bool = False,
     limits: Limits | None = None,
+    token_passages: int = DEFAULT_TOKEN_PASSAGES,
 ) -> BuildReport:
     """Index every document under `knowledge_dir` and publish the result atomically.
 
     Only new or changed files are parsed and embedded; when nothing changed the live
-    index stands as it is and the model is never loaded.
+    index stands as it is and the model is never loaded. Token states for late
+    interaction are kept when the index holds at most `token_passages` passages.
     """
     import numpy as np
 
@@ -372,6 +401,8 @@ def build_index(
             previous is not None
             and _built_state(previous.manifest) == state
             and previous.manifest.glossary == glossary
+            and _keeps_tokens(embedder, previous.manifest.passage_count, token_passages)
+            == (previous.manifest.token_count is not None)
         ):
             unchanged = [d.source.id for d in previous.manifest.documents]
             return BuildReport(manifest=previous.manifest, unchanged=unchanged, published=False)
@@ -379,6 +410,12 @@ def build_index(
             knowledge_dir, state, previous.manifest if previous else None, limits or Limits()
         )
         assembly = _assemble(state, parsed, skipped, previous, ViewPlan(embedder.mean_pooled))
+        keep_tokens = _keeps_tokens(embedder, len(assembly.passages), token_passages)
+        if keep_tokens and previous is not None and previous.tokens is None and assembly.unchanged:
+            # The live index kept no tokens (it was larger): its documents are embedded anew.
+            parsed, skipped = _load_changed(knowledge_dir, state, None, limits or Limits())
+            assembly = _assemble(state, parsed, skipped, None, ViewPlan(embedder.mean_pooled))
+        assembly.plan.tokens = keep_tokens
         if not assembly.entries:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in list(skipped.values())[:3])
             raise StpbotError(
@@ -397,6 +434,7 @@ def build_index(
                 vectors=assembly.vectors(dimension),
                 owner=assembly.owner(),
                 role=np.concatenate(assembly.roles),
+                tokens=assembly.token_store(dimension),
                 model=embedder.name,
                 backend=embedder.backend,
                 chunker=CHUNKER_VERSION,

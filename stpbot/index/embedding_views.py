@@ -10,7 +10,8 @@ passages' sums points where embedding the two joined would (up to the boundary
 tokens and the context each side would have lent the other). That halves the
 tokens a build embeds; on the labelled set the eval scores are unchanged.
 Identical texts (a disclaimer on every page, a sentence in two reports) are
-embedded once.
+embedded once. With `tokens`, each passage's token states are kept from the same pass
+for late interaction (tokens.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from stpbot.embedding import Embedder
-    from stpbot.embedding.base import Progress
+    from stpbot.embedding.base import Progress, Tokens
 
 # Vector roles: which view of a passage a vector embeds (>= 0: that sentence alone).
 ROLE_PASSAGE = -2
@@ -52,14 +53,18 @@ class ViewPlan:
 
     `summed` (a mean-pooling model) makes each context view the sum of two
     passages' token states; otherwise its joined text is embedded as well.
+    `tokens` keeps each passage's token states too.
     """
 
     summed: bool
+    tokens: bool = False
     texts: list[str] = field(default_factory=list)
     _slots: dict[str, int] = field(default_factory=dict)
     # Per document: each view's role and the rows of `texts` whose results it adds.
     _documents: list[list[tuple[int, int, int]]] = field(default_factory=list)
     _counts: list[list[int]] = field(default_factory=list)
+    _passage_slots: list[list[int]] = field(default_factory=list)
+    _token_states: dict[int, Tokens] = field(default_factory=dict)
 
     def _slot(self, text: str) -> int:
         slot = self._slots.get(text)
@@ -82,6 +87,7 @@ class ViewPlan:
             counts.append(len(texts))
         self._documents.append(views)
         self._counts.append(counts)
+        self._passage_slots.append([self._slot(p.text) for p in passages])
         return len(self._documents) - 1
 
     def roles(self, document: int) -> np.ndarray:
@@ -93,16 +99,33 @@ class ViewPlan:
         """How many views each of the document's passages has."""
         return self._counts[document]
 
+    def passage_tokens(self, document: int) -> list[Tokens]:
+        """The token states of each of the document's passages, once embedded."""
+        return [self._token_states[slot] for slot in self._passage_slots[document]]
+
     def embed(self, embedder: Embedder, progress: Progress | None = None) -> list[np.ndarray]:
         """Embed the distinct texts once; each planned document's unit view vectors."""
         import numpy as np
 
         if not self._documents:
             return []
-        if self.summed:
+        if self.tokens:
+            wanted = [False] * len(self.texts)
+            for slots in self._passage_slots:
+                for slot in slots:
+                    wanted[slot] = True
+        if self.summed and self.tokens:
+            embedded, self._token_states = embedder.embed_sums_and_tokens(
+                self.texts, wanted, progress
+            )
+        elif self.summed:
             embedded = embedder.embed_sums(self.texts, progress)
         else:
             embedded = embedder.embed(self.texts, progress)
+            if self.tokens:
+                slots = [i for i, w in enumerate(wanted) if w]
+                states = embedder.embed_tokens([self.texts[i] for i in slots])
+                self._token_states = dict(zip(slots, states, strict=True))
         out = []
         for views in self._documents:
             first = np.array([a for _, a, _ in views], dtype=np.int64)

@@ -7,7 +7,8 @@ Layout::
                                   vectors.npy (read back by row, memory-mapped),
                                   vector_owner.npy, vector_role.npy,
                                   passages.jsonl (read by row) and the starts of
-                                  its lines, bm25/, bm25_context/,
+                                  its lines, bm25/, bm25_context/, token_*.npy
+                                  and tokens.npy (late interaction; see tokens.py),
                                   .verified.json (see integrity.py)
     index/models/                 ONNX exports of the embedding model
 
@@ -37,13 +38,15 @@ from stpbot.errors import IndexCorruptError, IndexMismatchError, IndexMissingErr
 from stpbot.index.integrity import digests, record_verified, verify
 from stpbot.index.lexical import LexicalIndex
 from stpbot.index.passages import PassageStore, write_passages
+from stpbot.index.tokens import TokenStore
 from stpbot.index.vectors import VectorIndexInfo, build, prepare
 
 if TYPE_CHECKING:
     import numpy as np
 
 # 2: vectors.npy (views read back by row) and the vector index chosen by size.
-FORMAT_VERSION = 2
+# 3: passages' token states (tokens.npy and its arrays) for late interaction.
+FORMAT_VERSION = 3
 POINTER = "current"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
@@ -83,6 +86,8 @@ class Manifest(BaseModel):
     files: dict[str, str]
     # sha256 of the knowledge folder's glossary.yaml when built (None: there was none).
     glossary: str | None = None
+    # Token states stored for late interaction (not above DEFAULT_TOKEN_PASSAGES).
+    token_count: int | None = None
 
 
 @dataclass
@@ -101,6 +106,7 @@ class IndexContents:
     chunker: str
     build_seconds: float
     glossary: str | None = None
+    tokens: TokenStore | None = None
 
 
 @dataclass
@@ -119,6 +125,7 @@ class LoadedIndex:
     starts: np.ndarray  # passage i owns vectors starts[i]:starts[i + 1]
     lexical: LexicalIndex
     lexical_context: LexicalIndex
+    tokens: TokenStore | None = None  # None: the build kept none (a large collection)
 
     def vector_range(self, passage: int) -> tuple[int, int]:
         """Rows of `vectors` that belong to passage number `passage`."""
@@ -177,6 +184,8 @@ def _write_files(folder: Path, contents: IndexContents) -> tuple[dict[str, str],
     LexicalIndex.build(texts).save(folder / "bm25")
     with_context = [f"{c} {t}".strip() for t, c in zip(texts, contents.contexts, strict=True)]
     LexicalIndex.build(with_context).save(folder / "bm25_context")
+    if contents.tokens is not None:
+        contents.tokens.save(folder)
     return digests(folder), search
 
 
@@ -204,6 +213,7 @@ def publish(index_dir: Path, contents: IndexContents) -> Manifest:
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(contents.build_seconds, 3),
             glossary=contents.glossary,
+            token_count=None if contents.tokens is None else int(contents.tokens.ids.size),
             documents=contents.documents,
             skipped=contents.skipped,
             files=files,
@@ -348,6 +358,7 @@ def load_index(
         stored = PassageStore(folder / "passages.jsonl")
         lexical = LexicalIndex.load(folder / "bm25", len(stored))
         lexical_context = LexicalIndex.load(folder / "bm25_context", len(stored))
+        tokens = None if manifest.token_count is None else TokenStore.load(folder)
     except (OSError, RuntimeError, ValueError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(
             f"index in {folder} cannot be read ({exc}); {REBUILD_HINT}"
@@ -356,6 +367,13 @@ def load_index(
         vectors.ntotal == manifest.vector_count == len(owner) == len(role) == len(matrix)
         and vectors.d == manifest.dimension == matrix.shape[1]
         and len(stored) == manifest.passage_count == sum(d.passages for d in manifest.documents)
+        and (
+            tokens is None
+            or (
+                tokens.consistent(len(stored), manifest.dimension)
+                and tokens.ids.size == manifest.token_count
+            )
+        )
     )
     if not counts_ok:
         raise IndexCorruptError(f"index in {folder} is inconsistent; {REBUILD_HINT}")
@@ -372,4 +390,5 @@ def load_index(
         starts=np.searchsorted(owner, np.arange(len(stored) + 1), side="left"),
         lexical=lexical,
         lexical_context=lexical_context,
+        tokens=tokens,
     )

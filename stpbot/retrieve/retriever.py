@@ -4,7 +4,9 @@ A passage's dense score is its best match among several views (the passage, the
 passage after its preceding sentence, each sentence alone), so a question that
 matches one sentence, or needs the sentence before to make sense, still finds it.
 A question word the collection lacks is also searched for under the other names
-the glossary gives it. Whether to answer at all is the gate's (gate.py).
+the glossary gives it. The best candidates are then reranked by late interaction
+(late.py) where the index keeps token states. Whether to answer at all is the gate's
+(gate.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from stpbot.index.lexical import query_tokens
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.gate import Gate, Signals
 from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
+from stpbot.retrieve.late import RERANK, late_scores, reranked
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 
     from stpbot.documents import Source
     from stpbot.embedding import Embedder
+    from stpbot.embedding.base import Tokens
     from stpbot.index.store import LoadedIndex
 
 # Weight of BM25 (scaled to 0..1 per query) against the cosine score.
@@ -56,6 +60,7 @@ class _Query:
     rows: np.ndarray  # candidate passages, ascending
     named: np.ndarray  # those holding a rare name the question mentions, ascending
     coverage: float  # share of the question's content words the collection holds
+    tokens: Tokens | None  # for late interaction, when the index keeps passages' tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +121,17 @@ class Retriever:
         # service"; charities: "voluntary sector") are searched for as well.
         bridged = self.glossary.bridge(text, self._known)
         wider = f"{text} ({'; '.join(bridged)})" if bridged else text
-        vector = self.embedder.embed_query(wider)
+        tokens = None
+        if self.index.tokens is not None and self.embedder.offers_tokens:
+            vector, tokens = self.embedder.embed_query_tokens(wider)
+        else:
+            vector = self.embedder.embed_query(wider)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
         # The vector search runs on a helper thread while BM25 runs here.
         found = search_soon(self.index.vectors, vector.reshape(1, -1), n_vec)
-        tokens = query_tokens(wider)
-        lexical = unit_max(self.index.lexical.scores(tokens), 1 - CONTEXT_LEXICAL_SHARE)
-        lexical += unit_max(self.index.lexical_context.scores(tokens), CONTEXT_LEXICAL_SHARE)
+        words = query_tokens(wider)
+        lexical = unit_max(self.index.lexical.scores(words), 1 - CONTEXT_LEXICAL_SHARE)
+        lexical += unit_max(self.index.lexical_context.scores(words), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
         named = named_rows(text, self.index.lexical, self.index.passages)
         _, ids = found.result()
@@ -131,7 +140,7 @@ class Retriever:
         if named.size:
             rows = union(rows, named)
         known = self._coverage(text)
-        return _Query(text, vector, lexical, rows, named, known)
+        return _Query(text, vector, lexical, rows, named, known, tokens)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -203,6 +212,7 @@ class Retriever:
         order = np.argsort(-own.score, kind="stable")
         keep = (own.dense[order] >= self.floor) | named[order]
         order = self._ranked(order[keep][:limit], own.score, own.rows)
+        order = self._late(order, own, own_query)
         return Pool(
             own.rows[order],
             own.dense[order],
@@ -210,6 +220,14 @@ class Retriever:
             own_query.coverage,
             lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
         )
+
+    def _late(self, order: np.ndarray, scores: _Scores, query: _Query) -> np.ndarray:
+        """`order` with its best `RERANK` reranked by late interaction, when possible."""
+        store = self.index.tokens
+        if store is None or query.tokens is None or order.size < 2:
+            return order
+        late = late_scores(query.tokens, store, scores.rows[order[:RERANK]])
+        return reranked(order, scores.score, late)
 
     def _follow_up_pool(self, query: str, limit: int, previous: str) -> Pool:
         """Candidates for a follow-up, read alone and in the light of `previous`."""

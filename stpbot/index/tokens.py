@@ -1,0 +1,144 @@
+"""Each passage's token states, kept from the build's pass of the model, for late
+interaction (retrieve/late.py).
+
+Int8 rows with a scale each, memory-mapped: a question reads the few dozen passages
+it reranks, not the file. Int8 rather than float16 because numpy widens int8 to
+float32 for the product about fifteen times faster, and it halves the file; a
+cosine moves by well under 0.01. The store costs about 390 bytes a token (MiniLM's
+384 dimensions), so it is only kept for collections up to `DEFAULT_TOKEN_PASSAGES`
+passages; a larger one is ranked without it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import numpy as np
+
+    from stpbot.embedding.base import Tokens
+
+VECTORS = "tokens.npy"
+SCALES = "token_scales.npy"
+IDS = "token_ids.npy"
+STARTS = "token_starts.npy"
+FOLLOWS = "token_follows.npy"
+
+
+@dataclass
+class TokenStore:
+    """Token vectors of every passage; passage i owns rows starts[i]:starts[i + 1].
+
+    `follows[i]` says passage i has one before it in the same document, whose tokens
+    late interaction also reads (that passage often names who or what "it" is).
+    """
+
+    vectors: np.ndarray  # (tokens, dimension) int8; a row times its scale is a unit vector
+    scales: np.ndarray  # (tokens,) float32
+    ids: np.ndarray  # (tokens,) int32
+    starts: np.ndarray  # (passages + 1,) int64
+    follows: np.ndarray  # (passages,) bool
+    _idf: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, tokens: Sequence[Tokens], follows: Sequence[bool], dimension: int) -> TokenStore:
+        """The store of these passages' tokens, in passage order."""
+        import numpy as np
+
+        counts = [t.ids.size for t in tokens]
+        starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+        pieces = [_quantised(t.vectors) for t in tokens]
+        vectors = np.vstack([v for v, _ in pieces]) if pieces else np.zeros((0, dimension), np.int8)
+        scales = np.concatenate([s for _, s in pieces]) if pieces else np.zeros(0, np.float32)
+        ids = np.concatenate([t.ids for t in tokens]) if tokens else np.zeros(0)
+        return cls(vectors, scales, ids.astype(np.int32), starts, np.asarray(follows, dtype=bool))
+
+    def passage(self, row: int) -> Tokens:
+        """Passage `row`'s tokens, as float16 rows (quantising them again gives the same)."""
+        import numpy as np
+
+        from stpbot.embedding.base import Tokens
+
+        a, b = int(self.starts[row]), int(self.starts[row + 1])
+        rows = self.vectors[a:b].astype(np.float32) * self.scales[a:b, None]
+        return Tokens(rows.astype(np.float16), self.ids[a:b])
+
+    def similarities(self, question: np.ndarray, picked: np.ndarray) -> np.ndarray:
+        """Cosines of each question row with each of the token rows `picked`: (q, picked)."""
+        import numpy as np
+
+        sims: np.ndarray = question @ self.vectors[picked].astype(np.float32).T
+        return np.asarray(sims * self.scales[picked], dtype=np.float32)
+
+    def __len__(self) -> int:
+        return int(self.starts.size - 1)
+
+    @property
+    def idf(self) -> np.ndarray:
+        """By token id: log((passages + 1) / (passages holding it + 0.5)), computed once."""
+        if self._idf is None:
+            import numpy as np
+
+            size = int(self.ids.max()) + 1 if self.ids.size else 1
+            owner = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.starts))
+            pairs = np.unique(owner * size + self.ids)
+            df = np.bincount(pairs % size, minlength=size)
+            self._idf = np.log((len(self) + 1) / (df + 0.5))
+        return self._idf
+
+    def weights(self, ids: np.ndarray) -> np.ndarray:
+        """IDF of each of `ids`; a token no passage holds weighs as the rarest can."""
+        import numpy as np
+
+        idf = self.idf
+        unseen = math.log((len(self) + 1) / 0.5)
+        inside = ids < idf.size
+        return np.where(inside, idf[np.where(inside, ids, 0)], unseen)
+
+    def save(self, folder: Path) -> None:
+        import numpy as np
+
+        np.save(folder / VECTORS, self.vectors, allow_pickle=False)
+        np.save(folder / SCALES, self.scales, allow_pickle=False)
+        np.save(folder / IDS, self.ids, allow_pickle=False)
+        np.save(folder / STARTS, self.starts, allow_pickle=False)
+        np.save(folder / FOLLOWS, self.follows, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenStore:
+        """The store in `folder`, its vectors memory-mapped."""
+        import numpy as np
+
+        vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+        return cls(
+            vectors.view(np.ndarray),
+            np.load(folder / SCALES, allow_pickle=False),
+            np.load(folder / IDS, allow_pickle=False),
+            np.load(folder / STARTS, allow_pickle=False),
+            np.load(folder / FOLLOWS, allow_pickle=False),
+        )
+
+    def consistent(self, passages: int, dimension: int) -> bool:
+        """Whether the arrays agree with each other and with the index."""
+        return (
+            self.starts.size == passages + 1
+            and self.follows.size == passages
+            and int(self.starts[-1]) == self.ids.size == self.vectors.shape[0]
+            and self.scales.size == self.ids.size
+            and self.vectors.shape[1] == dimension
+        )
+
+
+def _quantised(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Int8 rows and the scale of each: row ~= int8 row * scale."""
+    import numpy as np
+
+    wide = np.asarray(rows, dtype=np.float32)
+    scales = np.maximum(np.abs(wide).max(axis=1, initial=0.0), 1e-12) / 127
+    quantised = np.rint(wide / scales[:, None]).astype(np.int8)
+    return quantised, scales.astype(np.float32)

@@ -1,0 +1,89 @@
+"""Late interaction: how well each of a question's words is matched somewhere in a passage.
+
+For each question token, its best cosine with any token of the passage (both from the
+model's last layer, in context), weighted by the token's rarity in the collection and
+averaged. A reworded question still finds the passage that holds a match for each of
+its rare words, where one vector per passage blurs them. The passage is read alone and
+with the passage before it (which often names who is speaking or what "it" is), and
+the two readings averaged, as the dense score takes the context view.
+
+The retriever reranks its best candidates by this score fused with its own, each
+z-scored over the candidates, weighed 1:1: no constant to tune, and the same figures
+whether 15 or 50 candidates are reranked (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from stpbot.embedding.base import Tokens
+    from stpbot.index.tokens import TokenStore
+
+# Candidates reranked: enough to reach a passage the fused score ranked low, few
+# enough that the token rows read stay a few hundred kilobytes.
+RERANK = 30
+
+
+def late_scores(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.ndarray:
+    """The late-interaction score of each of `rows` for the question's tokens."""
+    import numpy as np
+
+    if question.ids.size == 0 or rows.size == 0:
+        return np.zeros(rows.size, dtype=np.float32)
+    weights = store.weights(question.ids.astype(np.int64))
+    weights = weights / weights.sum()
+    # Each passage, and the one before it where that is in the same document, in one
+    # product: a question token counts as matched by whichever matches it better.
+    before = store.follows[rows]
+    best = _best_matches(question.vectors, store, np.concatenate([rows, rows[before] - 1]))
+    own = best[: rows.size]
+    joined = own.copy()
+    joined[before] = np.maximum(own[before], best[rows.size :])
+    return np.asarray(((own + joined) / 2) @ weights, dtype=np.float32)
+
+
+def _best_matches(question: np.ndarray, store: TokenStore, rows: np.ndarray) -> np.ndarray:
+    """For each of `rows`, each question token's best cosine with its tokens: (rows, q)."""
+    import numpy as np
+
+    lo = store.starts[rows]
+    counts = store.starts[rows + 1] - lo
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    picked = np.repeat(lo - offsets[:-1], counts) + np.arange(offsets[-1])
+    return _segment_max(store.similarities(question, picked), counts)
+
+
+def _segment_max(sims: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For each run of `counts` columns of `sims`, each row's maximum: (runs, rows).
+    An empty run (a passage with no word tokens) scores zero."""
+    import numpy as np
+
+    out = np.zeros((counts.size, sims.shape[0]), dtype=np.float32)
+    filled = counts > 0
+    if filled.any():
+        offsets = np.concatenate([[0], np.cumsum(counts[filled])[:-1]])
+        out[filled] = np.maximum.reduceat(sims, offsets, axis=1).T
+    return out
+
+
+def standardised(scores: np.ndarray) -> np.ndarray:
+    """Scores as distances from their mean in standard deviations (all 0 when equal)."""
+    import numpy as np
+
+    spread = float(scores.std())
+    if spread < 1e-9:
+        return np.zeros(scores.size, dtype=np.float64)
+    return np.asarray((scores - scores.mean()) / spread, dtype=np.float64)
+
+
+def reranked(order: np.ndarray, score: np.ndarray, late: np.ndarray) -> np.ndarray:
+    """`order`'s first `late.size` positions reordered by their score and late-interaction
+    score fused 1:1 after standardising; the rest as they were."""
+    import numpy as np
+
+    head = order[: late.size]
+    fused = standardised(score[head]) + standardised(late)
+    return np.concatenate([head[np.argsort(-fused, kind="stable")], order[late.size :]])
