@@ -139,6 +139,30 @@ def test_non_utf8_file_is_skipped_named_and_exit_2(run_cli, run_cli_process, wor
     assert ok.returncode == 0 and json.loads(ok.stdout)["answered"]
 
 
+def test_a_link_out_of_the_knowledge_folder_is_skipped_unread(run_cli, workspace, tmp_path):
+    knowledge, index = workspace
+    secret = tmp_path / "outside" / "payroll.md"
+    secret.parent.mkdir()
+    secret.write_text("# Payroll\n\nThe chief executive is paid a secret bonus.\n")
+    (knowledge / "payroll.md").symlink_to(secret)
+    (knowledge / "sub").mkdir()
+    (knowledge / "sub" / "again.md").symlink_to(knowledge / "libre-engagement-and-collaboration.md")
+    result = run_cli("index", knowledge=knowledge, index=index)
+    assert result.returncode == 2
+    assert "payroll.md: a link to a file outside the knowledge folder" in result.stderr
+    assert "again.md" not in result.stderr  # a link inside the folder is a document
+    asked = run_cli(
+        "ask",
+        "what secret bonus is the chief executive paid?",
+        "--json",
+        knowledge=knowledge,
+        index=index,
+    )
+    assert "secret bonus" not in json.dumps(json.loads(asked.stdout)["passages"])
+    sources = run_cli("sources", "--json", knowledge=knowledge, index=index)
+    assert "sub/again.md" in sources.stdout and "payroll" not in sources.stdout
+
+
 def test_eval_json(run_cli, built, tmp_path):
     knowledge, index = built
     questions = tmp_path / "q.jsonl"

@@ -36,6 +36,7 @@ from stpbot.index.store import (
 from stpbot.index.tokens import TokenStore
 from stpbot.ingest import (
     BAD_NAME,
+    OUTSIDE,
     Candidate,
     Limits,
     candidates,
@@ -228,6 +229,9 @@ def _load_changed(
             skipped[rel] = old_skips[rel]
         elif digest.startswith(BAD_NAME):
             reason = "the file name is not UTF-8 text; rename it"
+            skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
+        elif digest.startswith(OUTSIDE):
+            reason = "a link to a file outside the knowledge folder; copy the file in instead"
             skipped[rel] = SkippedFile(path=rel, checksum=digest, reason=reason)
         elif not supported(path):
             reason = f"unsupported file type {path.suffix or '(none)'}"

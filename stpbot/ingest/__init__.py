@@ -74,6 +74,9 @@ class Candidate:
     # False when the name on disk is not UTF-8: `rel` then shows the bytes escaped,
     # and the file is skipped (every record of the index must be UTF-8 text).
     name_ok: bool = True
+    # A symbolic link to a file outside the folder: skipped unread, so that a link
+    # (planted, or left from a copy) cannot put any file the bot can read into answers.
+    outside: bool = False
 
 
 def _shown(rel: str) -> tuple[str, bool]:
@@ -96,13 +99,15 @@ def _sidecar_names(name: str) -> Iterator[str]:
 
 def candidates(root: Path) -> list[Candidate]:
     """Candidate document files under `root`, sorted, skipping hidden files, config and
-    metadata sidecars. Symlinked files count; symlinked folders are not followed.
+    metadata sidecars. A symlinked file counts if it resolves inside `root` (it is
+    marked `outside` otherwise); symlinked folders are not followed.
 
     Strings, not Paths, and os.scandir, not Path.rglob: a cold `stpbot ask` walks the
     whole folder for its staleness check, and pathlib's parsing and comparisons took
     most of a second at 31,000 files.
     """
     found: list[tuple[list[str], Candidate]] = []
+    inside = os.path.realpath(root)
     pending: list[tuple[str, list[str]]] = [(str(root), [])]
     while pending:
         folder, parts = pending.pop()
@@ -122,10 +127,17 @@ def candidates(root: Path) -> list[Candidate]:
                 rel = [*parts, name]
                 meta_path = os.path.join(folder, meta) if meta else None  # noqa: PTH118
                 shown, name_ok = _shown("/".join(rel))
-                found.append((rel, Candidate(shown, entry.path, meta_path, name_ok)))
+                outside = entry.is_symlink() and not _within(entry.path, inside)
+                found.append((rel, Candidate(shown, entry.path, meta_path, name_ok, outside)))
     # Part by part, as Paths sort: "a/b" before "a-b".
     found.sort(key=lambda pair: pair[0])
     return [candidate for _, candidate in found]
+
+
+def _within(path: str, root: str) -> bool:
+    """Whether `path`, its links resolved, lies under the folder `root` (resolved)."""
+    target = os.path.realpath(path)
+    return os.path.commonpath([target, root]) == root
 
 
 def discover(root: Path) -> Iterator[Path]:
@@ -162,12 +174,15 @@ def checksum(path: Path, data: bytes | None = None) -> str:
 # Files the build never reads are known by their size and time, not their contents.
 UNREAD = "unread:"
 BAD_NAME = "unread-name:"
+OUTSIDE = "unread-link:"
 
 
 def stamp(found: Candidate, size: int, mtime_ns: int) -> str | None:
     """The stand-in checksum of a file the build will not read (an unsupported type, a
-    name that is not UTF-8), from its size and time, so watching it costs no read;
-    None for a document."""
+    name that is not UTF-8, a link out of the folder), from its size and time, so
+    watching it costs no read; None for a document."""
+    if found.outside:
+        return f"{OUTSIDE}{size}:{mtime_ns}"
     if found.name_ok and supported(Path(found.path)):
         return None
     return f"{UNREAD if found.name_ok else BAD_NAME}{size}:{mtime_ns}"
