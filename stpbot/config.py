@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     parse_seconds: float = Field(PARSE_SECONDS, gt=0)
     parse_memory_mb: int = Field(PARSE_MEMORY_MB, ge=256)
     feedback_db: Path = Path("state/feedback.sqlite3")
+    # Salts the hashed user ids of votes; unset: a salt file beside feedback_db.
+    feedback_salt: SecretStr | None = None
     # Events already answered and each thread's last question, shared by worker processes.
     memory_db: Path = Path("state/memory.sqlite3")
     log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")

@@ -75,6 +75,43 @@ def test_user_hashes_are_salted_per_store(tmp_path):
     assert {"answers", "votes"} <= tables
 
 
+def test_the_salt_is_kept_apart_from_the_hashes_it_salts(tmp_path):
+    import hashlib
+    import stat
+
+    from stpbot.chat.feedback import salt_file
+
+    db = tmp_path / "f.sqlite3"
+    store = FeedbackStore(db)
+    store.vote(
+        store.record(frontend="slack", kind="ask", question="q?", passage_ids=[]), "U1", True
+    )
+    salt = salt_file(db).read_text()
+    assert stat.S_IMODE(salt_file(db).stat().st_mode) == 0o600
+    for path in tmp_path.glob("f.sqlite3*"):
+        if path != salt_file(db):
+            assert salt.encode() not in path.read_bytes(), path.name
+    # Given as a setting, the salt is nowhere on disk.
+    other = tmp_path / "g.sqlite3"
+    chosen = FeedbackStore(other, salt="from-a-secret-store")
+    assert not salt_file(other).exists()
+    assert chosen.user_hash("U1") == hashlib.sha256(b"from-a-secret-store:U1").hexdigest()[:32]
+
+
+def test_a_salt_kept_in_an_older_database_moves_out_and_keeps_its_hashes(tmp_path):
+    from stpbot.chat.feedback import salt_file
+
+    db = tmp_path / "old.sqlite3"
+    FeedbackStore(db)
+    salt_file(db).unlink()
+    with sqlite3.connect(db) as conn:  # as stores before this change kept it
+        conn.execute("INSERT INTO meta VALUES ('salt', 'old-salt')")
+    assert FeedbackStore(db).user_hash("U1") == FeedbackStore(db, salt="old-salt").user_hash("U1")
+    assert salt_file(db).read_text() == "old-salt"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM meta WHERE key = 'salt'").fetchone()[0] == 0
+
+
 @pytest.fixture
 def bot(workspace, embedder, tmp_path):
     from stpbot.chat.bot import ChatBot

@@ -1,13 +1,18 @@
 """What the bot answered and what users thought of it, in one local SQLite file.
 
 Every answer shown in chat gets a short id; its buttons (helpful, more, share)
-carry only that id. Votes store a salted hash of the user id, never the id.
+carry only that id. Votes store a salted hash of the user id, never the id, and
+the salt is kept apart from the hashes: given as a setting, or in a file of its own
+beside the database, readable by its owner only. Whoever holds the database and a
+member list cannot then tell who voted what without the salt as well.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -79,15 +84,27 @@ class FeedbackSummary:
         return self.helpful + self.not_helpful
 
 
-class FeedbackStore:
-    """SQLite-backed answer log and votes; safe to share between threads and processes."""
+def salt_file(database: Path) -> Path:
+    """Where the salt lives when no setting gives it: beside the database."""
+    return database.with_name(database.name + ".salt")
 
-    def __init__(self, path: Path) -> None:
+
+class FeedbackStore:
+    """SQLite-backed answer log and votes; safe to share between threads and processes.
+
+    `salt` (a setting) hashes the user ids; without it, a salt file beside the
+    database is made once, mode 0600.
+    """
+
+    def __init__(self, path: Path, salt: str | None = None) -> None:
         self.path = path
         shared_sqlite.create(path, SCHEMA)
         with closing(self._connect()) as db, db:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
-            self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+            # Stores from before the salt moved out kept it in the database: it moves to
+            # the file, so earlier votes keep their hashes, and leaves the database.
+            row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
+            self._salt = salt or _salt_from_file(salt_file(path), row[0] if row else None)
+            db.execute("DELETE FROM meta WHERE key = 'salt'")
 
     def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per call: no connection is shared across threads.
@@ -176,3 +193,21 @@ class FeedbackStore:
             by_kind=by_kind,
             recent_unhelpful=tuple(Verdict(q, k, tuple(json.loads(p)), c) for q, k, p, c in rows),
         )
+
+
+def _salt_from_file(path: Path, earlier: str | None) -> str:
+    """The salt in `path`, written there first (owner-only) if the file is new."""
+    fresh = earlier or secrets.token_hex(16)
+    with contextlib.suppress(FileExistsError):
+        # O_EXCL: of workers starting together, one writes and the rest read its salt.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(fresh)
+            file.flush()
+            os.fsync(file.fileno())
+    for _ in range(100):
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+        time.sleep(0.01)  # another worker is between creating the file and writing it
+    raise OSError(f"the feedback salt file {path} is empty")

@@ -148,10 +148,12 @@ def feedback(
     from stpbot.cli.common import print_json
     from stpbot.render.text import printable
 
-    path = load_settings(ctx).feedback_db
+    settings = load_settings(ctx)
+    path = settings.feedback_db
     if not path.exists():
         raise StpbotError(f"no feedback yet: {path} does not exist (set STPBOT_FEEDBACK_DB)")
-    result = FeedbackStore(path).summary(recent)
+    salt = settings.feedback_salt
+    result = FeedbackStore(path, salt.get_secret_value() if salt else None).summary(recent)
     if as_json:
         print_json(asdict(result))
         return

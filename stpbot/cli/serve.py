@@ -48,9 +48,10 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
     if report is not None:
         report_build(report)
     live.watch()  # pick up indexes published by `stpbot index` or a rollback
+    salt = settings.feedback_salt
     return ChatBot(
         live,
-        FeedbackStore(settings.feedback_db),
+        FeedbackStore(settings.feedback_db, salt.get_secret_value() if salt else None),
         frontend=frontend,
         admins=settings.admin_users,
         conversations=SharedConversations(settings.memory_db),
