@@ -24,6 +24,10 @@ def tokens(*rows: tuple[np.ndarray, int]) -> Tokens:
     return Tokens(vectors, np.array([i for _, i in rows], dtype=np.int32))
 
 
+def unpacked(tokens: Tokens) -> np.ndarray:
+    return tokens.vectors.astype(np.float32) * tokens.scales[:, None]
+
+
 def store(*passages: Tokens, follows: list[bool] | None = None) -> TokenStore:
     return TokenStore.of(list(passages), follows or [False] * len(passages), DIM)
 
@@ -74,6 +78,7 @@ def test_store_survives_a_round_trip(tmp_path):
     assert back.consistent(2, DIM)
     assert back.passage(0).ids.tolist() == [1, 2]
     assert np.array_equal(back.passage(1).vectors, s.passage(1).vectors)
+    assert np.allclose(unpacked(back.passage(0)), [COMMON, RARE], atol=0.005)
     assert back.follows.tolist() == [False, True]
 
 
@@ -85,7 +90,7 @@ def test_the_build_keeps_word_tokens_of_every_passage(built, embedder):
     assert len(loaded.tokens) == len(loaded.passages)
     first = loaded.tokens.passage(0)
     assert loaded.tokens.vectors.dtype == np.int8
-    norms = np.linalg.norm(first.vectors.astype(np.float32), axis=1)
+    norms = np.linalg.norm(unpacked(first), axis=1)
     assert np.allclose(norms, 1.0, atol=1e-2)
     words = [embedder._vocabulary()[0][i] for i in first.ids.tolist()]
     assert all(any(c.isalnum() for c in w) for w in words)
@@ -111,7 +116,9 @@ def test_an_incremental_build_stores_what_a_full_build_does(tmp_path, embedder):
     assert np.array_equal(a.tokens.follows, b.tokens.follows)
     # Int8 activations are quantised per batch, so the same text in another batch
     # comes out a little different; each token must still be the same token.
-    same = np.sum(a.tokens.vectors.astype(np.float32) * b.tokens.vectors, axis=1)
+    rows_a = a.tokens.vectors.astype(np.float32) * a.tokens.scales[:, None]
+    rows_b = b.tokens.vectors.astype(np.float32) * b.tokens.scales[:, None]
+    same = np.sum(rows_a * rows_b, axis=1)
     assert same.min() >= 0.9
 
 

@@ -22,10 +22,24 @@ BATCH_CHARACTERS = 6_000
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """A text's token states as unit rows, with their vocabulary ids; special tokens and
-    punctuation are left out, having no meaning of their own to match."""
+    punctuation are left out, having no meaning of their own to match.
 
-    vectors: np.ndarray  # (tokens, dimension), float16 in the index, float32 for a query
+    A question's rows are float32; a passage's, for the index, int8 with a scale each
+    (`quantised`), so that a build holds a quarter of the memory.
+    """
+
+    vectors: np.ndarray  # (tokens, dimension)
     ids: np.ndarray  # (tokens,) int32
+    scales: np.ndarray | None = None  # (tokens,) float32 when `vectors` is int8
+
+
+def quantised(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Int8 rows and the scale of each, row ~= int8 row * scale (off by under 0.4 %)."""
+    import numpy as np
+
+    wide = np.asarray(rows, dtype=np.float32)
+    scales = np.maximum(np.abs(wide).max(axis=1, initial=0.0), 1e-12) / 127
+    return np.rint(wide / scales[:, None]).astype(np.int8), scales.astype(np.float32)
 
 
 class Embedder(ABC):
@@ -89,7 +103,8 @@ class Embedder(ABC):
             dtype=bool,
         )
 
-    def _tokens(self, states: np.ndarray, ids: np.ndarray, dtype: str) -> Tokens:
+    def _tokens(self, states: np.ndarray, ids: np.ndarray, *, packed: bool) -> Tokens:
+        """The word tokens of one text as unit rows; `packed`: int8 with scales."""
         import numpy as np
 
         ids = np.asarray(ids, dtype=np.int64)
@@ -97,7 +112,10 @@ class Embedder(ABC):
         keep = meaningful[np.minimum(ids, meaningful.size - 1)] & (ids < meaningful.size)
         kept = np.asarray(states[keep], dtype=np.float32)
         kept /= np.maximum(np.linalg.norm(kept, axis=1, keepdims=True), 1e-12)
-        return Tokens(kept.astype(dtype), ids[keep].astype(np.int32))
+        if packed:
+            rows, scales = quantised(kept)
+            return Tokens(rows, ids[keep].astype(np.int32), scales)
+        return Tokens(kept, ids[keep].astype(np.int32))
 
     def embed_query_tokens(self, text: str) -> tuple[np.ndarray, Tokens]:
         """A query vector, as `embed_query` gives it, and the query's tokens; one pass of
@@ -110,12 +128,12 @@ class Embedder(ABC):
             vector = summed / max(float(np.linalg.norm(summed)), 1e-12)
         else:
             vector = self.embed_query(text)
-        return np.asarray(vector, dtype=np.float32), self._tokens(states, ids, "float32")
+        return np.asarray(vector, dtype=np.float32), self._tokens(states, ids, packed=False)
 
     def embed_sums_and_tokens(
         self, texts: Sequence[str], wanted: Sequence[bool], progress: Progress | None = None
     ) -> tuple[np.ndarray, dict[int, Tokens]]:
-        """`embed_sums`, and the tokens (float16) of the texts `wanted` marks, from the
+        """`embed_sums`, and the tokens (packed) of the texts `wanted` marks, from the
         same pass of the model."""
         import numpy as np
 
@@ -125,18 +143,18 @@ class Embedder(ABC):
             states = self._token_states([texts[i] for i in batch])
             for i, (hidden, ids) in zip(batch, states, strict=True):
                 if wanted[i]:
-                    tokens[i] = self._tokens(hidden, ids, "float16")
+                    tokens[i] = self._tokens(hidden, ids, packed=True)
             return np.stack([np.asarray(h, dtype=np.float32).sum(axis=0) for h, _ in states])
 
         sums = self._batched_rows(sums_keeping, texts, progress)
         return sums, tokens
 
     def embed_tokens(self, texts: Sequence[str]) -> list[Tokens]:
-        """Each text's tokens (float16), for a model whose vectors are not token sums."""
+        """Each text's tokens (packed), for a model whose vectors are not token sums."""
         out: list[Tokens] = []
         for batch in _batches(list(range(len(texts))), [len(t) for t in texts], self.batch_size):
             states = self._token_states([texts[i] for i in batch])
-            out += [self._tokens(hidden, ids, "float16") for hidden, ids in states]
+            out += [self._tokens(hidden, ids, packed=True) for hidden, ids in states]
         return out
 
     def load(self) -> None:

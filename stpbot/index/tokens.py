@@ -1,12 +1,12 @@
 """Each passage's token states, kept from the build's pass of the model, for late
 interaction (retrieve/late.py).
 
-Int8 rows with a scale each, memory-mapped: a question reads the few dozen passages
-it reranks, not the file. Int8 rather than float16 because numpy widens int8 to
-float32 for the product about fifteen times faster, and it halves the file; a
-cosine moves by well under 0.01. The store costs about 390 bytes a token (MiniLM's
-384 dimensions), so it is only kept for collections up to `DEFAULT_TOKEN_PASSAGES`
-passages; a larger one is ranked without it.
+Int8 rows with a scale each (`embedding.base.quantised`), memory-mapped: a question
+reads the few dozen passages it reranks, not the file. Int8 rather than float16
+because numpy widens int8 to float32 for the product about fifteen times faster, and
+it halves the file; a cosine moves by well under 0.01. The store costs about 390
+bytes a token (MiniLM's 384 dimensions), so it is only kept for collections up to
+`DEFAULT_TOKEN_PASSAGES` passages; a larger one is ranked without it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from stpbot.embedding.base import Tokens, quantised
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
     import numpy as np
-
-    from stpbot.embedding.base import Tokens
 
 VECTORS = "tokens.npy"
 SCALES = "token_scales.npy"
@@ -52,21 +52,23 @@ class TokenStore:
 
         counts = [t.ids.size for t in tokens]
         starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
-        pieces = [_quantised(t.vectors) for t in tokens]
-        vectors = np.vstack([v for v, _ in pieces]) if pieces else np.zeros((0, dimension), np.int8)
-        scales = np.concatenate([s for _, s in pieces]) if pieces else np.zeros(0, np.float32)
-        ids = np.concatenate([t.ids for t in tokens]) if tokens else np.zeros(0)
-        return cls(vectors, scales, ids.astype(np.int32), starts, np.asarray(follows, dtype=bool))
+        # Filled in place: the pieces and the store are the only copies held.
+        total = int(starts[-1])
+        vectors = np.empty((total, dimension), dtype=np.int8)
+        scales = np.empty(total, dtype=np.float32)
+        ids = np.empty(total, dtype=np.int32)
+        for piece, a, b in zip(tokens, starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+            if piece.scales is None:
+                vectors[a:b], scales[a:b] = quantised(piece.vectors)
+            else:
+                vectors[a:b], scales[a:b] = piece.vectors, piece.scales
+            ids[a:b] = piece.ids
+        return cls(vectors, scales, ids, starts, np.asarray(follows, dtype=bool))
 
     def passage(self, row: int) -> Tokens:
-        """Passage `row`'s tokens, as float16 rows (quantising them again gives the same)."""
-        import numpy as np
-
-        from stpbot.embedding.base import Tokens
-
+        """Passage `row`'s tokens, packed as stored (views into the store)."""
         a, b = int(self.starts[row]), int(self.starts[row + 1])
-        rows = self.vectors[a:b].astype(np.float32) * self.scales[a:b, None]
-        return Tokens(rows.astype(np.float16), self.ids[a:b])
+        return Tokens(self.vectors[a:b], self.ids[a:b], self.scales[a:b])
 
     def similarities(self, question: np.ndarray, picked: np.ndarray) -> np.ndarray:
         """Cosines of each question row with each of the token rows `picked`: (q, picked)."""
@@ -132,13 +134,3 @@ class TokenStore:
             and self.scales.size == self.ids.size
             and self.vectors.shape[1] == dimension
         )
-
-
-def _quantised(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Int8 rows and the scale of each: row ~= int8 row * scale."""
-    import numpy as np
-
-    wide = np.asarray(rows, dtype=np.float32)
-    scales = np.maximum(np.abs(wide).max(axis=1, initial=0.0), 1e-12) / 127
-    quantised = np.rint(wide / scales[:, None]).astype(np.int8)
-    return quantised, scales.astype(np.float32)

@@ -14,6 +14,7 @@ whether 15 or 50 candidates are reranked (docs/benchmarks.md).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,10 +28,24 @@ if TYPE_CHECKING:
 RERANK = 30
 
 
+@cache
+def single_threaded_blas() -> None:
+    """Keep numpy's BLAS to one thread, once per process.
+
+    Its products here are small and a server answers many questions side by side, so
+    a BLAS thread pool gains nothing, and its threads spin after every product: with
+    them, a served answer cost twice the CPU (20 against 10 ms).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def late_scores(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.ndarray:
     """The late-interaction score of each of `rows` for the question's tokens."""
     import numpy as np
 
+    single_threaded_blas()
     if question.ids.size == 0 or rows.size == 0:
         return np.zeros(rows.size, dtype=np.float32)
     weights = store.weights(question.ids.astype(np.int64))
@@ -38,10 +53,12 @@ def late_scores(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.nda
     # Each passage, and the one before it where that is in the same document, in one
     # product: a question token counts as matched by whichever matches it better.
     before = store.follows[rows]
-    best = _best_matches(question.vectors, store, np.concatenate([rows, rows[before] - 1]))
-    own = best[: rows.size]
+    # Candidates are often neighbours: each passage is read once.
+    read = np.unique(np.concatenate([rows, rows[before] - 1]))
+    best = _best_matches(question.vectors, store, read)
+    own = best[np.searchsorted(read, rows)]
     joined = own.copy()
-    joined[before] = np.maximum(own[before], best[rows.size :])
+    joined[before] = np.maximum(own[before], best[np.searchsorted(read, rows[before] - 1)])
     return np.asarray(((own + joined) / 2) @ weights, dtype=np.float32)
 
 
