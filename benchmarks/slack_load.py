@@ -22,18 +22,19 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
-from conftest import (  # noqa: E402
+from corpus import questions  # noqa: E402
+
+from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.support import (  # noqa: E402
     BOT_USER,
     SIGNING_SECRET,
-    FakeSlack,
     free_port,
     process_table,
     slack_server_command,
     slack_server_env,
 )
-from corpus import questions  # noqa: E402
 
 QUESTIONS_SENT = 400
 IN_FLIGHT = 16

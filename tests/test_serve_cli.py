@@ -21,7 +21,7 @@ from tests.support import (
     slack_server_command,
     slack_server_env,
 )
-from tests.support.slack import mention
+from tests.support.slack import SlowClients, assert_answering, mention
 
 
 def test_serve_needs_a_bot_token(run_cli, built):
@@ -162,6 +162,23 @@ def test_two_worker_processes_answer_every_mention_once_even_when_slack_retries(
     time.sleep(1.0)  # a duplicate answer would arrive now
     threads = Counter(a["thread_ts"] for a in fake_slack.of("chat.postMessage"))
     assert threads == {f"1700004000.{n:06d}": 1 for n in range(11)}
+
+
+@pytest.mark.slow
+def test_slow_clients_cannot_starve_two_workers_and_a_stop_is_quick(served_by_two, slack):
+    url, _, process = served_by_two
+    slack.url = url
+    # 150 connections: gunicorn's threaded worker was starved by 32 (2 x 16 threads).
+    with SlowClients(url, 150):
+        time.sleep(2)
+        for _ in range(5):
+            assert_answering(slack)
+            time.sleep(0.5)
+        started = time.monotonic()
+        process.terminate()
+        process.wait(30)
+    assert time.monotonic() - started < 5
+    assert process.returncode == 0
 
 
 @pytest.mark.slow

@@ -13,6 +13,8 @@ import pytest
 from tests.support import ADMIN, BOT_TOKEN, BOT_USER
 from tests.support.slack import (
     QUESTION,
+    SlowClients,
+    assert_answering,
     block_action,
     buttons,
     direct_message,
@@ -409,41 +411,8 @@ def test_an_oversized_body_is_refused_from_its_headers_before_it_is_sent(slack):
 
 @pytest.mark.slow
 def test_slow_clients_cannot_starve_health_checks_or_signed_requests(slack):
-    import socket
-    import threading
-    import urllib.request
-    from urllib.parse import urlsplit
-
-    where = urlsplit(slack.url)
-    stop, conns = threading.Event(), []
-
-    def trickle():
-        conn = socket.create_connection((where.hostname, where.port), timeout=5)
-        conns.append(conn)
-        try:
-            for byte in b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
-                if stop.wait(0.5):
-                    return
-                conn.send(bytes([byte]))
-        except OSError:
-            pass
-
-    threads = [threading.Thread(target=trickle, daemon=True) for _ in range(150)]
-    for thread in threads:
-        thread.start()
-    try:
+    with SlowClients(slack.url, 150):
         time.sleep(2)  # past waitress's old limit of 100 connections
         for _ in range(5):
-            started = time.monotonic()
-            with urllib.request.urlopen(slack.url + "/healthz", timeout=5) as response:
-                assert response.status == 200
-            status, _, seconds = slack.command("help")
-            assert status == 200 and seconds < 1
-            assert time.monotonic() - started < 2
+            assert_answering(slack)
             time.sleep(0.5)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(5)
-        for conn in conns:
-            conn.close()

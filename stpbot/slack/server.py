@@ -101,28 +101,30 @@ def _connection_limit() -> int:
     return max(100, min(CONNECTION_LIMIT, soft - 128))
 
 
-def http_server(application: WSGIApplication, host: str, port: int) -> Any:
-    """A waitress server (threaded, production-grade) for `application`; call `.run()`."""
-    from waitress.server import create_server
-
-    return create_server(
-        application,
-        host=host,
-        port=port,
-        threads=SERVER_THREADS,
-        ident="stpbot",
-        clear_untrusted_proxy_headers=True,
+def _waitress_options() -> dict[str, Any]:
+    """How every waitress server of the bot reads requests, alone or in a worker."""
+    return {
+        "threads": SERVER_THREADS,
+        "ident": "stpbot",
+        "clear_untrusted_proxy_headers": True,
         # Refused by waitress from the headers, before any of an oversized body is
-        # spooled (its default is 1 GB); the app's own check covers gunicorn.
-        max_request_body_size=MAX_BODY,
+        # spooled (its default is 1 GB).
+        "max_request_body_size": MAX_BODY,
         # Slow clients each hold a connection, not a thread (waitress reads requests
         # whole before a thread sees them), so what they can exhaust is connections:
         # allow many (poll, not select, past 1,024 descriptors) and close idle ones
         # soon. A buffering proxy in front is still the real defence (README).
-        connection_limit=_connection_limit(),
-        asyncore_use_poll=True,
-        channel_timeout=IDLE_SECONDS,
-    )
+        "connection_limit": _connection_limit(),
+        "asyncore_use_poll": True,
+        "channel_timeout": IDLE_SECONDS,
+    }
+
+
+def http_server(application: WSGIApplication, host: str, port: int) -> Any:
+    """A waitress server (threaded, production-grade) for `application`; call `.run()`."""
+    from waitress.server import create_server
+
+    return create_server(application, host=host, port=port, **_waitress_options())
 
 
 def socket_mode_handler(app: App, app_token: str) -> SocketModeHandler:
@@ -145,8 +147,10 @@ def prefork_server(load: Callable[[], WSGIApplication], host: str, port: int, wo
             settings = {
                 "bind": f"{host}:{port}",
                 "workers": workers,
-                "worker_class": "gthread",
-                "threads": SERVER_THREADS,
+                # waitress inside each worker: gunicorn's own threaded worker gives a
+                # thread to a connection at its first byte, so 32 slow clients held
+                # every thread of two workers.
+                "worker_class": "stpbot.slack.prefork.WaitressWorker",
                 "preload_app": False,
                 # Loading the model and index takes seconds; the default 30 s is too tight
                 # for a cold disk, and a worker is only "silent" while it loads.

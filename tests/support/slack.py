@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 from tests.support import BOT_USER, SIGNING_SECRET, slack_settings
 
 QUESTION = "why were patients absent from STP governance?"
@@ -207,3 +211,58 @@ def serve_slack(fake, tmp_path, knowledge, index, embedder):
     )
     deps = Deps(bot)
     return SlackServer(create_app(settings, bot, deps=deps), deps, fake)
+
+
+class SlowClients:
+    """`count` connections that trickle a request's headers and never finish them."""
+
+    def __init__(self, url: str, count: int) -> None:
+        from urllib.parse import urlsplit
+
+        where = urlsplit(url)
+        self.address = (where.hostname, where.port)
+        self.count = count
+        self.stop = threading.Event()
+        self.conns: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+
+    def _trickle(self) -> None:
+        try:
+            conn = socket.create_connection(self.address, timeout=5)
+        except OSError:
+            return
+        self.conns.append(conn)
+        try:
+            for byte in b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+                if self.stop.wait(0.5):
+                    return
+                conn.send(bytes([byte]))
+        except OSError:
+            pass
+
+    def __enter__(self) -> SlowClients:
+        self.threads = [
+            threading.Thread(target=self._trickle, daemon=True) for _ in range(self.count)
+        ]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(5)
+        for conn in self.conns:
+            conn.close()
+
+
+def assert_answering(slack) -> None:
+    """`/healthz` and a signed `/stp help` both answer, each within a second."""
+    import urllib.request
+
+    started = time.monotonic()
+    with urllib.request.urlopen(slack.url + "/healthz", timeout=5) as response:
+        assert response.status == 200
+    assert time.monotonic() - started < 1
+    status, _, seconds = slack.command("help")
+    assert status == 200 and seconds < 1
