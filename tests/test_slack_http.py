@@ -16,9 +16,11 @@ from tests.support.slack import (
     SlowClients,
     assert_answering,
     block_action,
+    bold_parts,
     buttons,
     direct_message,
     mention,
+    quotes_of,
     section_texts,
 )
 
@@ -39,9 +41,8 @@ def test_mention_is_answered_in_its_thread_with_quotes_and_sources(slack, fake_s
     assert EXPECTED in text
     assert "King" in text  # the source's title or publisher in the context line
     assert "para " in text  # the locator
-    quote = posted["blocks"][0]["text"]
-    assert quote["type"] == "mrkdwn" and quote["verbatim"] is True
-    assert "*" in quote["text"]  # the highlighted sentence is bold
+    assert posted["blocks"][0]["type"] == "rich_text"  # quotes shown as written
+    assert len(bold_parts(posted["blocks"][:1])) == 2  # the number, and the best sentence
     assert set(buttons(posted["blocks"])) >= {"stp_helpful", "stp_not_helpful"}
     # A sign of work while answering, taken away once the answer is there.
     fake_slack.wait_count("reactions.remove", 1)
@@ -171,8 +172,8 @@ def test_share_posts_the_same_answer_publicly(slack, fake_slack):
     slack.action(block_action("stp_share", record, ephemeral=True, response="r2"))
     shared = fake_slack.wait_count("response_url", 2)[1]
     assert shared["response_type"] == "in_channel" and shared["delete_original"] is True
-    quotes = [b["text"]["text"] for b in private["blocks"][1:] if b["type"] == "section"]
-    assert quotes and all(q in section_texts(shared["blocks"]) for q in quotes)
+    quotes = quotes_of(private["blocks"])
+    assert quotes and quotes == quotes_of(shared["blocks"])
     assert "Shared by <@U0000001>" in section_texts(shared["blocks"])
     assert "stp_share" not in buttons(shared["blocks"])
 
@@ -203,10 +204,10 @@ def test_more_passages_shows_the_next_results(slack, fake_slack):
     slack.action(block_action("stp_more", record, ephemeral=True))
     more = fake_slack.wait_count("response_url", 2)[1]
     text = section_texts(more["blocks"])
-    assert "*4.*" in text and "*1.*" not in text
-    assert section_texts(first["blocks"]).count("> ") >= 3
-    first_quotes = {b["text"]["text"] for b in first["blocks"] if b["type"] == "section"}
-    assert not first_quotes & {b["text"]["text"] for b in more["blocks"] if b["type"] == "section"}
+    assert "4. " in text and "1. " not in text
+    assert len(quotes_of(first["blocks"])) >= 3
+    later = {q.split(". ", 1)[1] for q in quotes_of(more["blocks"])}
+    assert later and not {q.split(". ", 1)[1] for q in quotes_of(first["blocks"])} & later
 
 
 def test_more_under_a_public_answer_goes_in_its_thread(slack, fake_slack):

@@ -70,6 +70,17 @@ def test_unsupported_types_are_refused_before_download(slack_workspace, fake_sla
     assert "files.download" not in fake_slack.methods()
 
 
+def test_a_refused_file_name_cannot_ping_the_channel_from_the_notification(
+    slack_workspace, fake_slack
+):
+    server, _ = slack_workspace
+    url = fake_slack.share_file("F6", b"MZ\x90\x00")
+    server.event(file_share(ADMIN, "evil <!channel>.exe", url, 4), "EvUp6")
+    posted = fake_slack.wait_count("chat.postMessage", 1)[0]
+    assert "<!channel>" not in posted["text"] and "&lt;!channel&gt;" in posted["text"]
+    assert "<!channel>" not in str(posted["blocks"])
+
+
 def test_slash_add_explains_how(slack):
     import json
 

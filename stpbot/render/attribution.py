@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from stpbot.render.wording import shown_date
+
 if TYPE_CHECKING:
     from stpbot.documents import Source
 
@@ -16,7 +18,7 @@ def attribution_parts(source: Source, locator: str | None = None) -> list[str]:
     if source.author:
         parts.append(source.author)
     if source.date:
-        parts.append(source.date)
+        parts.append(shown_date(source.date) or source.date)
     if locator:
         parts.append(locator)
     return parts

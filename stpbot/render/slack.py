@@ -1,14 +1,21 @@
 """Slack Block Kit for every reply: pure functions, data in, blocks out.
 
-Document text is escaped for mrkdwn (`&`, `<`, `>`) and sent in `verbatim` text
-objects, so no briefing can ping `@channel`, mention a user or smuggle a link.
-Slack's limits (3000 characters a section, 50 blocks a message, 100 on App
-Home) are kept by construction.
+Quotes go in `rich_text` blocks, which carry the text and its bold highlight apart,
+so a quote shows the document's characters exactly as written: `*`, `_`, `:smile:`
+and `<!channel>` are just characters there. Other document text (titles,
+organisations, the user's question) goes in `verbatim` mrkdwn, escaped (`&`, `<`,
+`>`) and with its formatting characters neutralised (`plain`), so no briefing can
+ping `@channel`, mention a user, smuggle a link or restyle a line. Every field is
+cut to a budget before it is escaped, so the locator always survives and no cut
+lands inside an entity. Slack's limits (3000 characters a section, 50 blocks a
+message, 100 on App Home) are kept by construction.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote as percent_encoded
 
 from stpbot.chat.commands import NEEDED, USAGE
 from stpbot.chat.replies import (
@@ -39,14 +46,54 @@ MESSAGE_BLOCKS = 50
 HOME_BLOCKS = 100
 BUTTON_TEXT = 75
 FALLBACK_LIMIT = 3000
-NOT_FOUND = "I could not find this in the briefings."
-SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again in a moment."
+# Budgets of the parts of a source line, before escaping: the locator is never cut.
+TITLE_BUDGET = 300
+PART_BUDGET = 150
+QUOTE_LIMIT = 2900
+NOT_FOUND = wording.NOT_FOUND
+SOMETHING_WRONG = wording.SOMETHING_WRONG
+# Characters mrkdwn reads as formatting (and the colons of :emoji:): a zero-width space
+# after each keeps it from pairing with the next, and shows nothing.
+_FORMATTING = re.compile(r"([*_~`:])")
+_ZERO_WIDTH = "\u200b"
 SHARE, HELPFUL, NOT_HELPFUL, MORE = "stp_share", "stp_helpful", "stp_not_helpful", "stp_more"
 
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn gives meaning to."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str) -> str:
+    """Text from a document or a user, for mrkdwn, shown as written: escaped, and no
+    `*bold*`, `_italic_`, `~strike~`, `code` or `:emoji:` made of its characters."""
+    return _FORMATTING.sub(r"\1" + _ZERO_WIDTH, escape(text))
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut at a word to at most `limit` characters, "…" marking the cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head[limit // 2 :]:
+        head = head.rsplit(" ", 1)[0]
+    return head + "…"
+
+
+def plain_within(text: str, limit: int) -> str:
+    """`plain(text)`, the text cut first (at a word) so that the result fits `limit`:
+    escaping lengthens it, and a cut after escaping could split an entity."""
+    shown = plain(text)
+    if len(shown) <= limit:
+        return shown
+    low, high = 1, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if len(plain(cut(text, mid))) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return plain(cut(text, low))
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -61,47 +108,64 @@ def _context(*texts: str) -> SlackBlock:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts[:10]]}
 
 
-def quote_mrkdwn(text: str, highlight: tuple[int, int], limit: int = SECTION_LIMIT - 10) -> str:
-    """A block quote with its best sentence in bold, escaped and within `limit`."""
-    text, (a, b) = fit_quote(text, highlight, limit - 4, lambda t: len(escape(t)))
+def quote_block(
+    text: str, highlight: tuple[int, int], number: int | None = None, limit: int = QUOTE_LIMIT
+) -> SlackBlock:
+    """A quote as a rich-text block quote: the document's characters as written, its
+    best sentence in bold, an optional number, within `limit` characters."""
+    text, (a, b) = fit_quote(text, highlight, limit)
     head, mid, tail = text[:a], text[a:b], text[b:]
-    core = mid.strip()
-    if core and "*" not in core:
-        # Bold needs its asterisks against the words: move edge spaces outside them.
-        lead = mid[: len(mid) - len(mid.lstrip())]
-        trail = mid[len(mid.rstrip()) :]
-        body = escape(head) + lead + "*" + escape(core) + "*" + trail + escape(tail)
-    else:
-        body = escape(text)
-    return "> " + body
+    # Bold stops at the words: spaces at the edges of the sentence stay plain.
+    lead = mid[: len(mid) - len(mid.lstrip())]
+    trail = mid[len(mid.rstrip()) :]
+    pieces: list[tuple[str, bool]] = []
+    if number is not None:
+        pieces.append((f"{number}. ", True))
+    pieces += [(head + lead, False), (mid.strip(), True), (trail + tail, False)]
+    elements = [
+        {"type": "text", "text": part, **({"style": {"bold": True}} if bold else {})}
+        for part, bold in pieces
+        if part
+    ]
+    return {"type": "rich_text", "elements": [{"type": "rich_text_quote", "elements": elements}]}
 
 
 def _link(url: str, label: str) -> str:
-    # Inside <url|label> the label may not hold "|" or ">"; escaping covers ">".
-    return f"<{escape(url)}|{escape(label).replace('|', '¦')}>"
+    # Inside <url|label> neither may hold "|" or ">": the URL is percent-encoded there
+    # (it stays the same address), the label shows a broken bar instead.
+    safe = percent_encoded(url, safe="/:?#[]@!$&'()*+,;=%~")
+    return f"<{escape(safe)}|{plain(label).replace('|', '¦')}>"
 
 
 def source_line(source: Source, locator: str | None = None, speaker: str | None = None) -> str:
     """Who speaks (when the quote is someone's words), then title (a link when the
-    source has a URL), organisation, author, date, locator."""
-    parts = attribution_parts(source, locator)
-    title = _link(source.url, parts[0]) if source.url else escape(parts[0])
-    line = " · ".join(["*" + title + "*", *(escape(p) for p in parts[1:])])
-    return f"{escape(wording.quoted_in(speaker))} {line}" if speaker else line
+    source has a URL), organisation, author, date, locator; each part cut to its
+    budget, so the line fits a context element and the locator is always there."""
+    parts = attribution_parts(source, None)
+    title = cut(parts[0], TITLE_BUDGET)
+    shown = _link(source.url, title) if source.url else plain(title)
+    rest = [plain(cut(part, PART_BUDGET)) for part in parts[1:]]
+    if locator:
+        rest.append(plain(locator))
+    line = " · ".join(["*" + shown + "*", *rest])
+    if speaker:
+        line = f"{plain(wording.quoted_in(cut(speaker, PART_BUDGET)))} {line}"
+    return line
 
 
 def _quote_blocks(
     quote: Quote, number: int | None = None, with_source: bool = True
 ) -> list[SlackBlock]:
-    text = quote_mrkdwn(quote.text, quote.highlight)
-    if number is not None:
-        text = f"*{number}.*\n{text}"
-    blocks = [_section(text)]
+    blocks = [quote_block(quote.text, quote.highlight, number)]
     if with_source:
         blocks.append(_context(source_line(quote.source, quote.locator, quote.speaker)))
     else:
-        where = f"{quote.speaker} · {quote.locator}" if quote.speaker else quote.locator
-        blocks.append(_context(escape(where)))
+        where = (
+            f"{cut(quote.speaker, PART_BUDGET)} · {quote.locator}"
+            if quote.speaker
+            else quote.locator
+        )
+        blocks.append(_context(plain(where)))
     return blocks
 
 
@@ -130,7 +194,7 @@ def _actions(record_id: str, *, share: bool, more: bool) -> SlackBlock:
 
 
 def _heading(label: str, text: str) -> SlackBlock:
-    return _section(f"*{label}* {escape(text)}"[:SECTION_LIMIT])
+    return _section(f"*{label}* {plain_within(text, SECTION_LIMIT - len(label) - 4)}")
 
 
 def not_found_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
@@ -139,7 +203,7 @@ def not_found_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
         names = ", ".join(f"`{escape(t.id)}`" for t in topics)
         blocks.append(
             _context(
-                f"They cover these topics: {names}. Try `/stp summary <topic>`, "
+                f"They cover these topics: {names}. Try `/stp summary &lt;topic&gt;`, "
                 "or ask in other words."
             )
         )
@@ -156,7 +220,7 @@ def answer_blocks(
         blocks.append(_heading(label, reply.answer.question))
     if not reply.answer.answered:
         if reply.offset:
-            return [*blocks, _section("No more passages clear the relevance bar.")]
+            return [*blocks, _section(wording.NO_MORE)]
         return [*blocks, *not_found_blocks(reply.topics)]
     for i, quote in enumerate(reply.answer.quotes, start=reply.offset + 1):
         blocks.extend(_quote_blocks(quote, i))
@@ -174,17 +238,22 @@ def summary_blocks(
     blocks = [_heading("Summary:", summary.topic)]
     if not summary.found:
         return [*blocks, *not_found_blocks(reply.topics)]
-    room = MESSAGE_BLOCKS - 3
+    room = MESSAGE_BLOCKS - 4  # the heading, a note of what was left out, the buttons
+    left = 0
     for group in summary.groups:
         if room < 3:
-            break
+            left += len(group.quotes)
+            continue
         blocks.append(_context(source_line(group.source)))
         room -= 1
         for quote in group.quotes:
             if room < 2:
-                break
+                left += 1
+                continue
             blocks.extend(_quote_blocks(quote, with_source=False))
             room -= 2
+    if left:
+        blocks.append(_context(escape(wording.more_left(left)) + " quotes; ask for fewer topics"))
     if shared_by:
         blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
     blocks.append(_actions(reply.record_id, share=share, more=False))
@@ -199,14 +268,13 @@ def comparison_blocks(
     blocks = [_heading("Compare:", comparison.topic)]
     if not comparison.found:
         return [*blocks, *not_found_blocks(reply.topics)]
-    rows = comparison.rows[: (MESSAGE_BLOCKS - 3) // 2]
-    for quote in rows:
-        org = escape(quote.source.organisation)
-        text = f"*{org}*\n" + quote_mrkdwn(
-            quote.text, quote.highlight, SECTION_LIMIT - len(org) - 10
-        )
-        blocks.append(_section(text))
+    most = (MESSAGE_BLOCKS - 4) // 3
+    for quote in comparison.rows[:most]:
+        blocks.append(_section(f"*{plain(cut(quote.source.organisation, PART_BUDGET))}*"))
+        blocks.append(quote_block(quote.text, quote.highlight))
         blocks.append(_context(source_line(quote.source, quote.locator, quote.speaker)))
+    if len(comparison.rows) > most:
+        blocks.append(_context(escape(wording.more_left(len(comparison.rows) - most))))
     if shared_by:
         blocks.append(_context(f"Shared by <@{escape(shared_by)}>"))
     blocks.append(_actions(reply.record_id, share=share, more=False))
@@ -214,7 +282,7 @@ def comparison_blocks(
 
 
 def topics_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
-    lines = [f"• *{escape(t.name)}* (`{escape(t.id)}`): {escape(t.description)}" for t in topics]
+    lines = [f"• *{plain(t.name)}* (`{escape(t.id)}`): {plain(t.description)}" for t in topics]
     return [_section("*Topics the briefings cover*"), *_chunked(lines, MESSAGE_BLOCKS - 2)]
 
 
@@ -228,7 +296,7 @@ def _chunked(lines: list[str], max_blocks: int) -> list[SlackBlock]:
             blocks.append(_section(current))
             current = ""
             if len(blocks) >= max_blocks - 1:  # room for the note only
-                blocks.append(_context(f"…and {len(lines) - n} more."))
+                blocks.append(_context(escape(wording.more_left(len(lines) - n)) + "."))
                 return blocks
         current = f"{current}\n{line}" if current else line
     if current:
@@ -237,13 +305,17 @@ def _chunked(lines: list[str], max_blocks: int) -> list[SlackBlock]:
 
 
 def _source_lines(reply: SourcesReply) -> list[str]:
-    return [f"• {source_line(info.source)} ({info.passages} passages)" for info in reply.sources]
+    return [
+        f"• {source_line(info.source)} ({wording.counted(info.passages, 'passage')})"
+        for info in reply.sources
+    ]
 
 
 def sources_blocks(reply: SourcesReply) -> list[SlackBlock]:
     header = (
-        f"*The briefings I quote from* ({len(reply.sources)} documents, "
-        f"{reply.passages} passages; index built {escape(reply.built_at)})"
+        f"*The briefings I quote from* ({wording.counted(len(reply.sources), 'document')}, "
+        f"{wording.counted(reply.passages, 'passage')}; index "
+        f"{escape(wording.built_ago(reply.built_at))})"
     )
     return [_section(header), *_chunked(_source_lines(reply), MESSAGE_BLOCKS - 1)]
 
@@ -270,7 +342,7 @@ def help_blocks(reply: HelpReply) -> list[SlackBlock]:
 
 
 def refusal_blocks(message: str) -> list[SlackBlock]:
-    return [_section(f":raised_hand: {escape(message)}")]
+    return [_section(f":raised_hand: {plain_within(message, SECTION_LIMIT - 20)}")]
 
 
 def definition_blocks(reply: DefinitionReply) -> list[SlackBlock]:
@@ -309,30 +381,13 @@ def blocks_for(
 
 
 def fallback_text(reply: Reply) -> str:
-    """The plain `text` of a message: what notifications and screen readers show."""
-    if isinstance(reply, AnswerReply):
-        quotes = reply.answer.quotes
-        text = f"“{quotes[0].text}”" if quotes else NOT_FOUND
-    elif isinstance(reply, SummaryReply):
-        text = f"Summary: {reply.summary.topic}"
-    elif isinstance(reply, ComparisonReply):
-        text = f"Compare: {reply.comparison.topic}"
-    elif isinstance(reply, Refusal):
-        text = reply.message
-    elif isinstance(reply, DefinitionReply):
-        entry = reply.entry
-        text = (
-            f"{wording.definition_title(entry)}: {entry.means}"
-            if entry
-            else wording.no_definition(reply.asked, reply.terms)
-        )
-    else:
-        text = "stpbot"
-    return escape(text)[:FALLBACK_LIMIT]
+    """The plain `text` of a message: what notifications and screen readers show (a
+    line saying what the reply holds; the blocks carry the quotes)."""
+    return plain_within(wording.notification(reply), FALLBACK_LIMIT)
 
 
 def working_text(question: str) -> str:
-    return f":hourglass_flowing_sand: Searching the briefings for “{escape(question[:200])}”…"
+    return f":hourglass_flowing_sand: Searching the briefings for “{plain(cut(question, 200))}”…"
 
 
 def reindex_progress_text(progress: ReindexProgress | None) -> str:
@@ -353,20 +408,23 @@ def reindex_done_text(outcome: ReindexOutcome) -> str:
 
 
 def reading_text(name: str) -> str:
-    return f":page_facing_up: Reading {escape(name)} and adding it to the briefings…"
+    return (
+        f":page_facing_up: Reading {plain(cut(name, PART_BUDGET))} and adding it to the briefings…"
+    )
 
 
 def learned_text(result: ReportLearned | Refusal) -> str:
     """What the bot learned from an uploaded report, with a question to try."""
     if isinstance(result, Refusal):
         return f":warning: {escape(result.message)}"
-    pages = f"{result.pages} pages, " if result.pages else ""
+    pages = f"{wording.counted(result.pages, 'page')}, " if result.pages else ""
     verb = "Updated" if result.replaced else "Added"
     return (
-        f":books: {verb} *{escape(result.title)}* ({escape(result.name)}: {pages}"
-        f"{result.passages} passages). I now answer from it; try asking me:\n"
-        f"> {escape(result.sample_question)}"
-    )[:SECTION_LIMIT]
+        f":books: {verb} *{plain(cut(result.title, TITLE_BUDGET))}* "
+        f"({plain(cut(result.name, PART_BUDGET))}: {pages}"
+        f"{wording.counted(result.passages, 'passage')}). I now answer from it; try asking me:\n"
+        f"> {plain(cut(result.sample_question, 500))}"
+    )
 
 
 def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
@@ -382,11 +440,12 @@ def home_view(reply: SourcesReply, admin: bool) -> dict[str, Any]:
         _section(help_text(HelpReply(None, admin))),
         {"type": "divider"},
         _section(
-            f"*What I know* ({len(reply.sources)} documents, {reply.passages} passages; "
-            f"index built {escape(reply.built_at)})"
+            f"*What I know* ({wording.counted(len(reply.sources), 'document')}, "
+            f"{wording.counted(reply.passages, 'passage')}; index "
+            f"{escape(wording.built_ago(reply.built_at))})"
         ),
     ]
-    topics = [f"• *{escape(t.name)}* (`{escape(t.id)}`)" for t in reply.topics]
+    topics = [f"• *{plain(t.name)}* (`{escape(t.id)}`)" for t in reply.topics]
     sources = _chunked(_source_lines(reply), (HOME_BLOCKS - len(blocks) - 6) // 2)
     blocks.extend(sources)
     blocks.append({"type": "divider"})

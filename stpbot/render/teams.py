@@ -34,8 +34,8 @@ Card = dict[str, Any]
 Element = dict[str, Any]
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-NOT_FOUND = "I could not find this in the briefings."
-SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again in a moment."
+NOT_FOUND = wording.NOT_FOUND
+SOMETHING_WRONG = wording.SOMETHING_WRONG
 # Teams caps a message at about 28 kB; quotes are trimmed well inside that.
 QUOTE_LIMIT = 1500
 MAX_ROWS = 12

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from stpbot.glossary import Entry
     from stpbot.topics import Topic
 
-NOT_FOUND = "I could not find this in the briefings."
+NOT_FOUND = wording.NOT_FOUND
 # Control characters (ESC and the rest) in a file name or title would reach the
 # terminal as commands; they are shown as escapes instead.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -5,6 +5,7 @@ One home, so Slack, Teams and the terminal say the same thing the same way.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,6 +14,52 @@ if TYPE_CHECKING:
 
 # How many of the glossary's terms a "no entry" reply lists.
 TERMS_LISTED = 60
+
+NOT_FOUND = "I could not find this in the briefings."
+SOMETHING_WRONG = "Sorry, something went wrong while answering. Please try again in a moment."
+NO_MORE = "No more passages clear the relevance bar."
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 passage", "2 passages", "1,200 passages"."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def more_left(count: int) -> str:
+    """What closes a list cut short: "…and 3 more"."""
+    return f"…and {count:,} more"
+
+
+def shown_date(value: str | None) -> str | None:
+    """A document's date as people write it ("14 Nov 2016"); other text as it is."""
+    if not value:
+        return value
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
+
+
+def built_ago(built_at: str, now: datetime | None = None) -> str:
+    """When an index was built, relative when recent: "built 2 minutes ago",
+    "built on 14 Nov 2026"."""
+    try:
+        when = datetime.fromisoformat(built_at)
+    except ValueError:
+        return f"built {built_at}"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - when).total_seconds()
+    if seconds < 0:
+        return f"built on {shown_date(when.date().isoformat())}"
+    if seconds < 90:
+        return "built just now"
+    if seconds < 3600:
+        return f"built {counted(round(seconds / 60), 'minute')} ago"
+    if seconds < 2 * 86400:
+        return f"built {counted(round(seconds / 3600), 'hour')} ago"
+    return f"built on {shown_date(when.date().isoformat())}"
 
 
 def quoted_in(speaker: str) -> str:
@@ -53,6 +100,7 @@ def notification(reply: Reply) -> str:
         AnswerReply,
         ComparisonReply,
         DefinitionReply,
+        HelpReply,
         SourcesReply,
         SummaryReply,
         TopicsReply,
@@ -69,9 +117,11 @@ def notification(reply: Reply) -> str:
     if isinstance(reply, ComparisonReply):
         return f"Each organisation's view on: {_short(reply.comparison.topic)}"
     if isinstance(reply, TopicsReply):
-        return f"The {len(reply.topics)} topics the briefings cover"
+        return f"The {counted(len(reply.topics), 'topic')} the briefings cover"
     if isinstance(reply, SourcesReply):
-        return f"The {len(reply.sources)} documents the briefings come from"
+        return f"The {counted(len(reply.sources), 'document')} the briefings come from"
     if isinstance(reply, DefinitionReply):
         return f"Glossary: {_short(reply.entry.term if reply.entry else reply.asked)}"
-    return "stpbot"
+    if isinstance(reply, HelpReply):
+        return "How to ask me about the STP briefings"
+    return _short(reply.message, 300)  # a Refusal

@@ -12,14 +12,37 @@ QUESTION = "why were patients absent from STP governance?"
 
 
 def section_texts(blocks):
+    """Every text of the blocks as a reader sees it: mrkdwn without its zero-width
+    spaces, rich-text quotes joined."""
     texts = []
     for block in blocks:
         if block.get("text"):
             texts.append(block["text"]["text"])
-        texts.extend(
-            e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)
-        )
-    return "\n".join(texts)
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                texts.append(element["text"])
+            if block["type"] == "rich_text":
+                texts.append("".join(part.get("text", "") for part in element["elements"]))
+    return "\n".join(texts).replace("\u200b", "")
+
+
+def quotes_of(blocks):
+    """The quotes of a reply as shown: each rich-text block quote's parts joined."""
+    return [
+        "".join(part["text"] for part in block["elements"][0]["elements"])
+        for block in blocks
+        if block["type"] == "rich_text"
+    ]
+
+
+def bold_parts(blocks):
+    return [
+        part["text"]
+        for block in blocks
+        if block["type"] == "rich_text"
+        for part in block["elements"][0]["elements"]
+        if part.get("style", {}).get("bold")
+    ]
 
 
 def buttons(blocks):

@@ -38,7 +38,8 @@ def add_shared_report(
     name, size = str(shared.get("name") or "report"), int(shared.get("size") or 0)
 
     def say(text: str) -> None:
-        send.post(client, channel, text, render.refusal_blocks(text))
+        # The file name is the uploader's: the notification text is escaped as well.
+        send.post(client, channel, render.fallback_text(Refusal(text)), render.refusal_blocks(text))
 
     refusal = deps.bot.add_refusal(user, name, size)
     if refusal is not None:
@@ -61,11 +62,11 @@ def add_shared_report(
             data = download(url, token, deps.file_hosts, limit)
         except DownloadError as exc:
             message.update(
-                f":warning: I could not fetch {render.escape(name)}: {render.escape(str(exc))}."
+                f":warning: I could not fetch {render.plain(name)}: {render.escape(str(exc))}."
             )
             return
         refused = deps.bot.add_report(user, name, data, message.progress, done)
         if refused is not None:
-            message.update(":raised_hand: " + render.escape(refused.message))
+            message.update(":raised_hand: " + render.plain(refused.message))
 
     deps.submit(job, lambda: message.update(render.SOMETHING_WRONG))
