@@ -267,9 +267,15 @@ def test_unknown_fields_are_ignored(dev, connector):
     assert "absent from STP governance" in card_text(card_of(connector.wait(1)[0][2]))
 
 
-def test_health_needs_no_auth(secured):
+def test_health_needs_no_auth_and_has_the_shape_slacks_has(secured, slack):
     with urllib.request.urlopen(secured.url + "/healthz", timeout=10) as response:
-        assert json.loads(response.read())["status"] == "ok"
+        teams = json.loads(response.read())
+    with urllib.request.urlopen(slack.url + "/healthz", timeout=10) as response:
+        slacks = json.loads(response.read())
+    assert teams["status"] == "ok" and teams["documents"] == 5 and teams["passages"] > 0
+    assert (
+        set(teams) == set(slacks) == {"status", "documents", "passages", "built_at", "reindexing"}
+    )
 
 
 # --- activities as Teams sends them -------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,18 @@ def _write_atomically(target: Path, data: bytes) -> None:
     staging = target.with_name(f".{target.name}.upload")
     staging.write_bytes(data)
     staging.replace(target)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The body of `GET /healthz` on every server: the live index, and whether a
+    rebuild is under way."""
+
+    status: str
+    documents: int
+    passages: int
+    built_at: str
+    reindexing: bool
 
 
 def _refusal(error: QuestionError) -> Refusal:
@@ -163,6 +176,17 @@ class ChatBot:
             frontend=self.frontend, kind="compare", question=topic, passage_ids=ids
         )
         return ComparisonReply(comparison, record, self.topics)
+
+    def health(self) -> Health:
+        """What a health check reports, the same for every frontend."""
+        manifest = self.live.engine.index.manifest
+        return Health(
+            status="ok",
+            documents=len(manifest.documents),
+            passages=manifest.passage_count,
+            built_at=manifest.built_at,
+            reindexing=self.live.reindexing,
+        )
 
     def sources(self) -> SourcesReply:
         engine = self.live.engine

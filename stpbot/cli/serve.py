@@ -59,14 +59,9 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
 
 
 def _health(bot: ChatBot) -> dict[str, Any]:
-    manifest = bot.live.engine.index.manifest
-    return {
-        "status": "ok",
-        "documents": len(manifest.documents),
-        "passages": manifest.passage_count,
-        "built_at": manifest.built_at,
-        "reindexing": bot.live.reindexing,
-    }
+    from dataclasses import asdict
+
+    return asdict(bot.health())
 
 
 def _check_token(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from stpbot.chat.memory import SeenEvents
@@ -69,11 +70,6 @@ def create_app(
 
     @web.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        manifest = bot.live.engine.index.manifest
-        return {
-            "status": "ok",
-            "documents": len(manifest.documents),
-            "reindexing": bot.live.reindexing,
-        }
+        return asdict(bot.health())
 
     return app, web

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import asdict
 
 from tests.support import BOT_USER, SIGNING_SECRET, slack_settings
 
@@ -122,7 +123,7 @@ class SlackServer:
 
         self.app, self.deps, self.bot, self.fake = app, deps, deps.bot, fake
         bot = deps.bot
-        health = lambda: {"status": "ok", "passages": bot.live.engine.index.manifest.passage_count}  # noqa: E731
+        health = lambda: asdict(bot.health())  # noqa: E731  as `serve slack` wires it
         self.server = http_server(wsgi_app(app, SIGNING_SECRET, health), "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._closing = False
