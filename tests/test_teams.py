@@ -244,6 +244,12 @@ def test_reindex_is_for_admins_by_aad_object_id(dev, connector):
     assert "reindex" in connector.wait(2)[1][2]["text"]
 
 
+def test_teams_admins_are_told_how_to_add_a_report_where_they_are(dev, connector):
+    dev.post(personal_message("add", connector.url, id_="a1", aad="aad-admin"))
+    text = connector.wait(1)[0][2]["text"]
+    assert "knowledge folder" in text and "Slack" not in text and "upload" not in text
+
+
 def test_an_activity_sent_again_is_answered_once(dev, connector):
     # Teams resends an activity, same id, when the bot took over 15 s to take it.
     first = personal_message(QUESTION, connector.url, id_="slow-1")

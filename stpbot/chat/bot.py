@@ -51,6 +51,11 @@ ADD_HELP = (
     "a Slack direct message: I read it, add it to the briefings and say what I learned. Or "
     "put it in the knowledge folder and run reindex."
 )
+# Where the bot takes no uploads (Teams, for now), it says only what works there.
+ADD_HELP_NO_UPLOADS = (
+    "To add a report (PDF, Word .docx, web page .html, Markdown or text), put it in the "
+    "bot's knowledge folder and run reindex; I then answer from it."
+)
 REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
 GONE = "That answer has expired. Please ask the question again."
 THANKS = {
@@ -105,10 +110,14 @@ class ChatBot:
         frontend: str,
         admins: Collection[str] = (),
         conversations: ConversationLog | None = None,
+        uploads: bool | None = None,
     ) -> None:
         self.live = live
         self.feedback = feedback
         self.frontend = frontend
+        # Whether reports sent to the bot are taken: in Slack; the Teams app has no
+        # upload flow yet, so there the bot does not offer one.
+        self.uploads = frontend == "slack" if uploads is None else uploads
         self.admins = frozenset(admins)
         self.conversations = conversations or Conversations()
 
@@ -209,7 +218,9 @@ class ChatBot:
     def run(self, command: Command, user: str) -> Reply:
         """Carry out any command but `reindex`, which reports progress (`reindex`)."""
         if command.kind is Kind.ADD:
-            return Refusal(ADD_HELP if self.is_admin(user) else NOT_ADMIN_ADD)
+            if not self.is_admin(user):
+                return Refusal(NOT_ADMIN_ADD)
+            return Refusal(ADD_HELP if self.uploads else ADD_HELP_NO_UPLOADS)
         if command.kind is Kind.ASK:
             return self.ask(command.argument)
         if command.kind is Kind.SUMMARY:

@@ -38,7 +38,7 @@ USAGE = (
     Usage(
         Kind.ADD,
         "",
-        "how to add a report: upload it to me in a direct message (admins)",
+        "how to add a report (admins)",
         admin=True,
     ),
 )
