@@ -31,7 +31,7 @@ from stpbot.chat.replies import (
 from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
 from stpbot.render.reindex import reindex_lines
-from stpbot.render.trim import fit_quote
+from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
@@ -68,16 +68,6 @@ def plain(text: str) -> str:
     """Text from a document or a user, for mrkdwn, shown as written: escaped, and no
     `*bold*`, `_italic_`, `~strike~`, `code` or `:emoji:` made of its characters."""
     return _FORMATTING.sub(r"\1" + _ZERO_WIDTH, escape(text))
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` cut at a word to at most `limit` characters, "…" marking the cut."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if " " in head[limit // 2 :]:
-        head = head.rsplit(" ", 1)[0]
-    return head + "…"
 
 
 def plain_within(text: str, limit: int) -> str:

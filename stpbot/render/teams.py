@@ -1,11 +1,16 @@
 """Teams Adaptive Cards for every reply: pure functions, data in, card dicts out.
 
 Document text goes into RichTextBlock TextRuns, which Teams shows as plain text:
-no Markdown, no mentions, no links but the ones built here for source URLs.
+no Markdown, no mentions, no links but the ones built here for source URLs. Each
+field is cut to a budget, and a card stops adding rows before Teams' message size
+limit, saying how many it left out. The cards are Adaptive Cards 1.5, the highest
+version Teams renders; the tests validate every element with the Teams SDK's own
+typed card models.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from stpbot.chat.commands import NEEDED, USAGE
@@ -22,7 +27,7 @@ from stpbot.chat.replies import (
 from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
 from stpbot.render.reindex import reindex_lines
-from stpbot.render.trim import fit_quote
+from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
@@ -39,70 +44,71 @@ SOMETHING_WRONG = wording.SOMETHING_WRONG
 # Teams caps a message at about 28 kB; quotes are trimmed well inside that.
 QUOTE_LIMIT = 1500
 MAX_ROWS = 12
+# A card's JSON as UTF-16 (how the limit is counted), leaving room for the activity.
+CARD_BYTES = 24_000
+TITLE_BUDGET = 300
+PART_BUDGET = 150
 
 
 def card(body: list[Element], actions: list[Element] | None = None) -> Card:
     content: Card = {
         "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.5",
         "body": body,
-        "msteams": {"width": "Full"},
+        "msteams": {"width": "full"},
     }
     if actions:
         content["actions"] = actions
     return content
 
 
+def _run(text: str, **style: Any) -> Element:
+    return {"type": "TextRun", "text": text, **style}
+
+
+def _rich(*runs: Element) -> Element:
+    """A RichTextBlock of the runs that hold text: it shows them as written, nothing in
+    them is parsed (an empty run is dropped: Teams draws nothing for it but a gap)."""
+    return {"type": "RichTextBlock", "inlines": [r for r in runs if r["text"]]}
+
+
 def _text(text: str, **style: Any) -> Element:
-    # A RichTextBlock shows its runs as written: nothing in them is parsed.
-    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+    return _rich(_run(text, **style))
 
 
 def _heading(label: str, text: str) -> Element:
-    return {
-        "type": "RichTextBlock",
-        "inlines": [
-            {"type": "TextRun", "text": f"{label} ", "weight": "Bolder"},
-            {"type": "TextRun", "text": text},
-        ],
-    }
+    return _rich(_run(f"{label} ", weight="Bolder"), _run(cut(text, 500)))
+
+
+def size(content: Card) -> int:
+    """A card's size as Teams counts it: its JSON in UTF-16."""
+    return len(json.dumps(content, ensure_ascii=False).encode("utf-16-le"))
 
 
 def quote_block(quote: Quote, number: int | None = None) -> Element:
     """A quote in an accented container, its best sentence in bold."""
     text, (a, b) = fit_quote(quote.text, quote.highlight, QUOTE_LIMIT)
-    runs = []
-    if number is not None:
-        runs.append({"type": "TextRun", "text": f"{number}. ", "weight": "Bolder"})
-    runs += [
-        {"type": "TextRun", "text": "“" + text[:a]},
-        {"type": "TextRun", "text": text[a:b], "weight": "Bolder"},
-        {"type": "TextRun", "text": text[b:] + "”"},
-    ]
+    runs = [_run(f"{number}. ", weight="Bolder")] if number is not None else []
+    runs += [_run("“" + text[:a]), _run(text[a:b], weight="Bolder"), _run(text[b:] + "”")]
     return {
         "type": "Container",
         "style": "emphasis",
-        "items": [
-            {"type": "RichTextBlock", "inlines": runs},
-            source_line(quote.source, quote.locator, quote.speaker),
-        ],
+        "items": [_rich(*runs), source_line(quote.source, quote.locator, quote.speaker)],
     }
 
 
 def source_line(source: Source, locator: str | None = None, speaker: str | None = None) -> Element:
     """Who speaks (when the quote is someone's words), then title (a link when the
     source has a URL), organisation, author, date, locator."""
-    parts = attribution_parts(source, locator)
-    title: Element = {"type": "TextRun", "text": parts[0], "weight": "Bolder", "isSubtle": True}
+    parts = attribution_parts(source, None)
+    title = _run(cut(parts[0], TITLE_BUDGET), weight="Bolder", isSubtle=True)
     if source.url:
         title["selectAction"] = {"type": "Action.OpenUrl", "url": source.url}
-    rest = "".join(f" · {p}" for p in parts[1:])
-    inlines = [title, {"type": "TextRun", "text": rest, "isSubtle": True, "size": "Small"}]
+    rest = [cut(part, PART_BUDGET) for part in parts[1:]] + ([locator] if locator else [])
+    runs = [title, _run("".join(f" · {p}" for p in rest), isSubtle=True, size="Small")]
     if speaker:
-        lead = {"type": "TextRun", "text": f"{wording.quoted_in(speaker)} ", "isSubtle": True}
-        inlines.insert(0, lead)
-    return {"type": "RichTextBlock", "inlines": inlines}
+        runs.insert(0, _run(f"{wording.quoted_in(cut(speaker, PART_BUDGET))} ", isSubtle=True))
+    return _rich(*runs)
 
 
 def _buttons(record_id: str, more: bool) -> list[Element]:
@@ -139,7 +145,7 @@ def answer_card(reply: AnswerReply, show_question: bool = True) -> Card:
         )
     if not reply.answer.answered:
         if reply.offset:
-            return card([*body, _text("No more passages clear the relevance bar.")])
+            return card([*body, _text(wording.NO_MORE)])
         return card([*body, *not_found(reply.topics)])
     for i, quote in enumerate(reply.answer.quotes, start=reply.offset + 1):
         body.append(quote_block(quote, i))
@@ -150,8 +156,10 @@ def summary_card(reply: SummaryReply) -> Card:
     body = [_heading("Summary:", reply.summary.topic)]
     if not reply.summary.found:
         return card([*body, *not_found(reply.topics)])
-    for group in reply.summary.groups[:MAX_ROWS]:
-        body.extend(quote_block(q) for q in group.quotes)
+    quotes = [q for group in reply.summary.groups for q in group.quotes]
+    body.extend(quote_block(q) for q in quotes[:MAX_ROWS])
+    if len(quotes) > MAX_ROWS:
+        body.append(_text(wording.more_left(len(quotes) - MAX_ROWS) + " quotes", isSubtle=True))
     return card(body, _buttons(reply.record_id, more=False))
 
 
@@ -159,32 +167,44 @@ def comparison_card(reply: ComparisonReply) -> Card:
     body = [_heading("Compare:", reply.comparison.topic)]
     if not reply.comparison.found:
         return card([*body, *not_found(reply.topics)])
-    for quote in reply.comparison.rows[:MAX_ROWS]:
-        body.append(_text(quote.source.organisation, weight="Bolder", size="Medium"))
+    rows = reply.comparison.rows
+    for quote in rows[:MAX_ROWS]:
+        body.append(_text(cut(quote.source.organisation, PART_BUDGET), weight="Bolder"))
         body.append(quote_block(quote))
+    if len(rows) > MAX_ROWS:
+        body.append(_text(wording.more_left(len(rows) - MAX_ROWS), isSubtle=True))
     return card(body, _buttons(reply.record_id, more=False))
 
 
 def topics_card(topics: tuple[Topic, ...]) -> Card:
     body = [_text("Topics the briefings cover", weight="Bolder", size="Medium")]
-    body += [_heading(f"{t.name} ({t.id}):", t.description) for t in topics]
+    body += [_heading(f"{cut(t.name, PART_BUDGET)} ({t.id}):", t.description) for t in topics]
     return card(body)
 
 
 def sources_card(reply: SourcesReply) -> Card:
+    """The documents, as many as fit one Teams message, then how many more there are."""
     header = (
-        f"The briefings I quote from ({len(reply.sources)} documents, {reply.passages} "
-        f"passages; index built {reply.built_at})"
+        f"The briefings I quote from ({wording.counted(len(reply.sources), 'document')}, "
+        f"{wording.counted(reply.passages, 'passage')}; index {wording.built_ago(reply.built_at)})"
     )
     body = [_text(header, weight="Bolder")]
-    for info in reply.sources[:100]:
+    used = size(card(body)) + 400  # room for the closing line
+    shown = 0
+    for info in reply.sources:
         line = source_line(info.source)
         line["inlines"].append(
-            {"type": "TextRun", "text": f" ({info.passages} passages)", "isSubtle": True}
+            _run(f" ({wording.counted(info.passages, 'passage')})", isSubtle=True)
         )
+        cost = size(card([line])) - size(card([]))
+        if used + cost > CARD_BYTES:
+            break
         body.append(line)
-    if len(reply.sources) > 100:
-        body.append(_text(f"…and {len(reply.sources) - 100} more."))
+        used += cost
+        shown += 1
+    if shown < len(reply.sources):
+        left = wording.more_left(len(reply.sources) - shown)
+        body.append(_text(f"{left} (too many for one Teams message).", isSubtle=True))
     return card(body)
 
 
@@ -208,7 +228,7 @@ def definition_card(reply: DefinitionReply) -> Card:
     """A glossary entry: the term in bold, what it means, its other names."""
     entry = reply.entry
     if entry is None:
-        return card([_text(wording.no_definition(reply.asked, reply.terms), wrap=True)])
+        return card([_text(wording.no_definition(reply.asked, reply.terms))])
     body = [_heading(f"{wording.definition_title(entry)}:", entry.means)]
     also = wording.also_called(entry)
     if also:

@@ -57,3 +57,13 @@ def fit_quote(
     shift = len(prefix) - start
     a2, b2 = max(a, start) + shift, min(b, end) + shift
     return prefix + text[start:end] + suffix, (a2, b2)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` cut at a word to at most `limit` characters, "…" marking the cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head[limit // 2 :]:
+        head = head.rsplit(" ", 1)[0]
+    return head + "…"
