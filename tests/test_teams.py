@@ -244,6 +244,39 @@ def test_reindex_is_for_admins_by_aad_object_id(dev, connector):
     assert "reindex" in connector.wait(2)[1][2]["text"]
 
 
+def test_admin_reindex_edits_one_message_in_place_as_it_goes(
+    workspace, embedder, tmp_path, connector
+):
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import LiveEngine
+
+    knowledge, index = workspace
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
+    paragraphs = (f"Paragraph {i} on how councils and patients shaped the STP." for i in range(300))
+    (knowledge / "new.md").write_text("# A new report\n\n" + "\n\n".join(paragraphs))
+    bot = ChatBot(
+        live, FeedbackStore(tmp_path / "f.sqlite3"), frontend="teams", admins=["aad-admin"]
+    )
+    server = TeamsServer(
+        bot, app_id=None, app_password=None, tenant_id=None, allow_unauthenticated=True
+    )
+    try:
+        server.post(personal_message("reindex", connector.url, id_="x1", aad="aad-admin"))
+        sent, updated = connector.wait_until(
+            lambda s, u: any("Index rebuilt" in body.get("text", "") for _, body in u), timeout=120
+        )
+    finally:
+        server.close()
+    (_, _, first), *others = sent
+    assert "Rebuilding the index" in first["text"] and not others  # one message, edited
+    assert all(p.endswith("/activities/act-1") for p, _ in updated)
+    final = updated[-1][1]["text"]
+    assert "Index rebuilt" in final and "Added 1" in final and "new" in final
+    assert len(live.engine.index.manifest.documents) == 6
+
+
 def test_teams_admins_are_told_how_to_add_a_report_where_they_are(dev, connector):
     dev.post(personal_message("add", connector.url, id_="a1", aad="aad-admin"))
     text = connector.wait(1)[0][2]["text"]

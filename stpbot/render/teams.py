@@ -31,7 +31,7 @@ from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
-    from stpbot.chat.replies import ReindexOutcome, Reply
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress, Reply
     from stpbot.documents import Source
     from stpbot.topics import Topic
 
@@ -261,6 +261,16 @@ def text_for(reply: Reply) -> str:
     if isinstance(reply, Refusal):
         return reply.message
     return wording.notification(reply)
+
+
+def reindex_progress_text(progress: ReindexProgress | None) -> str:
+    """The reindex message while the rebuild runs."""
+    if progress is None or progress.total == 0:
+        return "Rebuilding the index from the knowledge folder…"
+    return (
+        f"Rebuilding the index: {progress.done:,}/{progress.total:,} passage views embedded "
+        f"({progress.fraction:.0%})."
+    )
 
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:

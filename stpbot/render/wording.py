@@ -121,7 +121,11 @@ def notification(reply: Reply) -> str:
     if isinstance(reply, SourcesReply):
         return f"The {counted(len(reply.sources), 'document')} the briefings come from"
     if isinstance(reply, DefinitionReply):
-        return f"Glossary: {_short(reply.entry.term if reply.entry else reply.asked)}"
+        # Short enough to be the whole reply.
+        entry = reply.entry
+        if entry is None:
+            return _short(no_definition(reply.asked, reply.terms), 300)
+        return _short(f"{definition_title(entry)}: {entry.means}", 300)
     if isinstance(reply, HelpReply):
         return "How to ask me about the STP briefings"
     return _short(reply.message, 300)  # a Refusal

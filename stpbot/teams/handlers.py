@@ -9,6 +9,7 @@ import asyncio
 import html
 import logging
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from stpbot.chat.commands import Kind, parse_message
@@ -20,9 +21,12 @@ if TYPE_CHECKING:
 
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.memory import EventLog
-    from stpbot.chat.replies import ReindexOutcome
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress
 
 log = logging.getLogger("stpbot.teams")
+
+# Seconds between edits of the reindex message: Teams throttles a bot's updates.
+PROGRESS_SECONDS = 1.5
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -118,33 +122,41 @@ async def _card_action(bot: ChatBot, ctx: ActivityContext[Any], data: dict[str, 
     action = data.get("stp")
     user = _voter(ctx)
     if action in ("helpful", "not_helpful"):
-        known = await asyncio.to_thread(bot.vote, record, user, action == "helpful")
-        text = (
-            (
-                "Thanks, glad it helped."
-                if action == "helpful"
-                else "Thanks for saying; this helps us improve the bot."
-            )
-            if known
-            else "That answer has expired; your vote was not recorded."
-        )
-        await say(ctx, text)
+        await say(ctx, await asyncio.to_thread(bot.vote_reply, record, user, action == "helpful"))
     elif action == "more":
         await send(ctx, await asyncio.to_thread(bot.more, record))
 
 
 async def _reindex(bot: ChatBot, ctx: ActivityContext[Any], admin: str) -> None:
+    """Rebuild in the background, with one message edited in place as it goes."""
+    from microsoft_teams.api.activities import MessageActivityInput
+
     refusal = bot.reindex_refusal(admin)
     if refusal is not None:
         await say(ctx, refusal.message)
         return
     loop = asyncio.get_running_loop()
+    first = await ctx.send(
+        MessageActivityInput(text=render.reindex_progress_text(None), text_format="plain")
+    )
+    edits = asyncio.Lock()  # asyncio's lock is fair: edits land in the order made
+    last = [0.0]
+
+    async def edit(text: str) -> None:
+        async with edits:
+            try:
+                await ctx.send(MessageActivityInput(id=first.id, text=text, text_format="plain"))
+            except Exception as exc:  # an edit that fails is logged; the rebuild goes on
+                log.warning("cannot update the reindex message: %s", type(exc).__name__)
+
+    def progress(step: ReindexProgress) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_SECONDS:
+            last[0] = time.monotonic()
+            asyncio.run_coroutine_threadsafe(edit(render.reindex_progress_text(step)), loop)
 
     def done(outcome: ReindexOutcome) -> None:
-        text = render.reindex_done_text(outcome)
-        asyncio.run_coroutine_threadsafe(say(ctx, text), loop)
+        asyncio.run_coroutine_threadsafe(edit(render.reindex_done_text(outcome)), loop)
 
-    await say(ctx, "Rebuilding the index from the knowledge folder; I will say when it is done.")
-    refused = bot.reindex(admin, lambda progress: None, done)
+    refused = bot.reindex(admin, progress, done)
     if isinstance(refused, Refusal):
-        await say(ctx, refused.message)
+        await edit(refused.message)

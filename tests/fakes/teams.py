@@ -21,6 +21,7 @@ class FakeConnector:
 
     def __init__(self):
         self.sent = []
+        self.updated = []  # (path, body) of each activity the bot edited in place
         self._cond = threading.Condition()
         fake = self
 
@@ -40,6 +41,18 @@ class FakeConnector:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_PUT(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                with fake._cond:
+                    fake.updated.append((unquote(self.path), body))
+                    fake._cond.notify_all()
+                data = json.dumps({"id": unquote(self.path).rsplit("/", 1)[-1]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True).start()
@@ -53,6 +66,17 @@ class FakeConnector:
                     pytest.fail(f"the bot sent {len(self.sent)} activities, expected {count}")
                 self._cond.wait(left)
             return list(self.sent)
+
+    def wait_until(self, done, timeout=60.0):
+        """Wait until `done(sent, updated)` holds; returns (sent, updated)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not done(self.sent, self.updated):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    pytest.fail(f"sent {len(self.sent)}, updated {len(self.updated)}")
+                self._cond.wait(left)
+            return list(self.sent), list(self.updated)
 
     def close(self):
         self.server.shutdown()
