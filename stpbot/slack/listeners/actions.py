@@ -14,12 +14,6 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext, Respond
     from slack_sdk import WebClient
 
-THANKS = {
-    True: "Thanks, glad it helped.",
-    False: "Thanks for saying; this helps us improve the bot.",
-}
-
-
 def register(app: App) -> None:
     app.action(render.HELPFUL)(record_vote)
     app.action(render.NOT_HELPFUL)(record_vote)
