@@ -1,13 +1,23 @@
-"""What a finished rebuild did, as plain lines every chat renderer formats its own way."""
+"""Where a rebuild is and what it did, as plain lines every chat renderer formats its own way."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stpbot.chat.replies import ReindexOutcome
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress
 
 MAX_LISTED = 10
+
+
+def progress_line(progress: ReindexProgress | None) -> str:
+    """Where a running rebuild is, in words."""
+    if progress is None or progress.total == 0:
+        return "Rebuilding the index from the knowledge folder…"
+    return (
+        f"Rebuilding the index: {progress.done:,}/{progress.total:,} passage views embedded "
+        f"({progress.fraction:.0%})."
+    )
 
 
 def reindex_lines(outcome: ReindexOutcome) -> tuple[bool, str, list[str]]:

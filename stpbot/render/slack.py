@@ -30,7 +30,7 @@ from stpbot.chat.replies import (
 )
 from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
-from stpbot.render.reindex import reindex_lines
+from stpbot.render.reindex import progress_line, reindex_lines
 from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
@@ -381,12 +381,7 @@ def working_text(question: str) -> str:
 
 
 def reindex_progress_text(progress: ReindexProgress | None) -> str:
-    if progress is None or progress.total == 0:
-        return ":hammer_and_wrench: Rebuilding the index from the knowledge folder…"
-    return (
-        f":hammer_and_wrench: Rebuilding the index: {progress.done}/{progress.total} "
-        f"passage views embedded ({progress.fraction:.0%})."
-    )
+    return f":hammer_and_wrench: {progress_line(progress)}"
 
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:

@@ -26,7 +26,7 @@ from stpbot.chat.replies import (
 )
 from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
-from stpbot.render.reindex import reindex_lines
+from stpbot.render.reindex import progress_line, reindex_lines
 from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
@@ -265,12 +265,7 @@ def text_for(reply: Reply) -> str:
 
 def reindex_progress_text(progress: ReindexProgress | None) -> str:
     """The reindex message while the rebuild runs."""
-    if progress is None or progress.total == 0:
-        return "Rebuilding the index from the knowledge folder…"
-    return (
-        f"Rebuilding the index: {progress.done:,}/{progress.total:,} passage views embedded "
-        f"({progress.fraction:.0%})."
-    )
+    return progress_line(progress)
 
 
 def reindex_done_text(outcome: ReindexOutcome) -> str:

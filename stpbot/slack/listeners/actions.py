@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext, Respond
     from slack_sdk import WebClient
 
+
 def register(app: App) -> None:
     app.action(render.HELPFUL)(record_vote)
     app.action(render.NOT_HELPFUL)(record_vote)
