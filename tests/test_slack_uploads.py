@@ -85,7 +85,9 @@ def test_slash_add_explains_how(slack):
     import json
 
     status, body, _ = slack.command("add", user=ADMIN)
-    assert status == 200 and "upload it to me" in section_texts(json.loads(body)["blocks"])
+    assert status == 200 and "send it to me in a direct message" in section_texts(
+        json.loads(body)["blocks"]
+    )
 
 
 def file_share(user, name, url, size, ts="1700004000.000100"):

@@ -13,7 +13,14 @@ import urllib.request
 
 import pytest
 
-from tests.fakes.teams import APP_ID, FakeConnector, KeyServer, outbound_token
+from tests.fakes.teams import (
+    APP_ID,
+    FakeConnector,
+    FakeFileHost,
+    KeyServer,
+    file_attachment,
+    outbound_token,
+)
 
 QUESTION = "why were patients absent from STP governance?"
 
@@ -280,7 +287,92 @@ def test_admin_reindex_edits_one_message_in_place_as_it_goes(
 def test_teams_admins_are_told_how_to_add_a_report_where_they_are(dev, connector):
     dev.post(personal_message("add", connector.url, id_="a1", aad="aad-admin"))
     text = connector.wait(1)[0][2]["text"]
-    assert "knowledge folder" in text and "Slack" not in text and "upload" not in text
+    assert "personal chat in Teams" in text and "knowledge folder" in text
+
+
+@pytest.fixture
+def file_host(tmp_path, monkeypatch):
+    host = FakeFileHost(tmp_path)
+    # The SDK's HTTP client trusts the test CA, as a real one trusts SharePoint's.
+    monkeypatch.setenv("SSL_CERT_FILE", host.ca_file)
+    yield host
+    host.close()
+
+
+@pytest.fixture
+def teams_workspace(workspace, embedder, tmp_path, file_host):
+    from stpbot.chat.bot import ChatBot
+    from stpbot.chat.feedback import FeedbackStore
+    from stpbot.chat.live_engine import LiveEngine
+
+    knowledge, index = workspace
+    live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    live.open()
+    bot = ChatBot(
+        live, FeedbackStore(tmp_path / "f.sqlite3"), frontend="teams", admins=["aad-admin"]
+    )
+    server = TeamsServer(
+        bot, app_id=None, app_password=None, tenant_id=None, allow_unauthenticated=True
+    )
+    yield server, knowledge
+    server.close()
+
+
+def sent_file(name, url, service_url, aad="aad-admin", id_="file-1"):
+    activity = personal_message("", service_url, id_=id_, aad=aad)
+    activity["attachments"] = [file_attachment(name, url)]
+    return activity
+
+
+def test_an_admin_adds_a_report_by_sending_it_in_a_personal_chat(
+    teams_workspace, connector, file_host
+):
+    from tests.support.reports import ALLOTMENTS
+
+    server, knowledge = teams_workspace
+    url = file_host.serve(
+        "wessex-survey.md", f"# Wessex gardening survey\n\n{ALLOTMENTS}\n".encode()
+    )
+    server.post(sent_file("wessex-survey.md", url, connector.url))
+    sent, updated = connector.wait_until(
+        lambda s, u: any("answer from it" in body.get("text", "") for _, body in u), timeout=120
+    )
+    assert "Reading wessex-survey.md" in sent[0][2]["text"] and len(sent) == 1
+    assert all(p.endswith("/activities/act-1") for p, _ in updated)  # one message, edited
+    assert "Added “Wessex gardening survey”" in updated[-1][1]["text"]
+    assert (knowledge / "wessex-survey.md").exists()
+    # The pre-authorised URL was fetched as it is: no bot token went to the storage host.
+    ((path, headers),) = file_host.requests
+    assert "tempauth=" in path and "authorization" not in {h.lower() for h in headers}
+    server.post(
+        personal_message(
+            "what did the Wessex survey find about allotments?", connector.url, id_="q9"
+        )
+    )
+    answer = connector.wait(2)[1][2]
+    assert "allotments gave older residents" in card_text(card_of(answer))
+
+
+def test_reports_from_others_are_refused_before_anything_is_fetched(
+    teams_workspace, connector, file_host
+):
+    server, knowledge = teams_workspace
+    url = file_host.serve("notes.md", b"# Notes\n\nSomething.\n")
+    server.post(sent_file("notes.md", url, connector.url, aad="aad-user-1"))
+    assert "Only the bot's admins can add reports" in connector.wait(1)[0][2]["text"]
+    assert file_host.requests == [] and not (knowledge / "notes.md").exists()
+
+
+def test_an_unreadable_report_changes_nothing_and_says_why(teams_workspace, connector, file_host):
+    server, knowledge = teams_workspace
+    before = sorted(p.name for p in knowledge.iterdir())
+    url = file_host.serve("scan.pdf", b"%PDF-1.4 not really a pdf")
+    server.post(sent_file("scan.pdf", url, connector.url))
+    _, updated = connector.wait_until(
+        lambda s, u: any("nothing was changed" in body.get("text", "") for _, body in u), timeout=60
+    )
+    assert "I could not use scan.pdf" in updated[-1][1]["text"]
+    assert sorted(p.name for p in knowledge.iterdir()) == before
 
 
 def test_an_activity_sent_again_is_answered_once(dev, connector):

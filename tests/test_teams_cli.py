@@ -79,6 +79,7 @@ def test_package_holds_manifest_and_icons(run_cli, tmp_path):
     assert titles == [u.kind.value for u in USAGE if u.kind.value != "add"]
     assert "reindex" in titles
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team", "groupChat"}
+    assert manifest["bots"][0]["supportsFiles"] is True  # admins send reports to the bot
     assert all(
         manifest["developer"][k].startswith("https://")
         for k in ("websiteUrl", "privacyUrl", "termsOfUseUrl")

@@ -47,11 +47,11 @@ MAX_PASSAGES = 12
 NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
 NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."
 ADD_HELP = (
-    "To add a report (PDF, Word .docx, web page .html, Markdown or text), upload it to me in "
-    "a Slack direct message: I read it, add it to the briefings and say what I learned. Or "
-    "put it in the knowledge folder and run reindex."
+    "To add a report (PDF, Word .docx, web page .html, Markdown or text), send it to me in "
+    "a direct message (a personal chat in Teams): I read it, add it to the briefings and "
+    "say what I learned. Or put it in the knowledge folder and run reindex."
 )
-# Where the bot takes no uploads (Teams, for now), it says only what works there.
+# Where the bot takes no uploads, it says only what works there.
 ADD_HELP_NO_UPLOADS = (
     "To add a report (PDF, Word .docx, web page .html, Markdown or text), put it in the "
     "bot's knowledge folder and run reindex; I then answer from it."
@@ -115,9 +115,9 @@ class ChatBot:
         self.live = live
         self.feedback = feedback
         self.frontend = frontend
-        # Whether reports sent to the bot are taken: in Slack; the Teams app has no
-        # upload flow yet, so there the bot does not offer one.
-        self.uploads = frontend == "slack" if uploads is None else uploads
+        # Whether reports sent to the bot are taken (Slack and Teams both do); a
+        # frontend that cannot take them does not offer it.
+        self.uploads = True if uploads is None else uploads
         self.admins = frozenset(admins)
         self.conversations = conversations or Conversations()
 
@@ -255,6 +255,11 @@ class ChatBot:
             return "That answer has expired; your vote was not recorded."
         return THANKS[helpful]
 
+    @property
+    def upload_limit(self) -> int:
+        """The most bytes an added report may have."""
+        return (self.live.limits or Limits()).max_bytes
+
     def add_refusal(self, user: str, filename: str, size: int) -> Refusal | None:
         """Why this upload cannot be added, or None if it can."""
         if not self.is_admin(user):
@@ -264,7 +269,7 @@ class ChatBot:
         if Path(filename).suffix.lower() not in LOADERS:
             kinds = ", ".join(sorted(LOADERS))
             return Refusal(f"I cannot read {filename}: I read {kinds} files.")
-        limit = (self.live.limits or Limits()).max_bytes
+        limit = self.upload_limit
         if size > limit:
             return Refusal(f"{filename} is {size / MB:,.1f} MB; the limit is {limit / MB:,.0f} MB.")
         return None

@@ -31,7 +31,7 @@ from stpbot.render.trim import cut, fit_quote
 
 if TYPE_CHECKING:
     from stpbot.answers import Quote
-    from stpbot.chat.replies import ReindexOutcome, ReindexProgress, Reply
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress, Reply, ReportLearned
     from stpbot.documents import Source
     from stpbot.topics import Topic
 
@@ -261,6 +261,34 @@ def text_for(reply: Reply) -> str:
     if isinstance(reply, Refusal):
         return reply.message
     return wording.notification(reply)
+
+
+def reading_text(name: str) -> str:
+    return f"Reading {cut(name, PART_BUDGET)} and adding it to the briefings…"
+
+
+def fetch_failed_text(name: str) -> str:
+    return f"I could not fetch {cut(name, PART_BUDGET)} from Teams; please send it again."
+
+
+def too_large_text(name: str, limit: int) -> str:
+    megabytes = limit / (1024 * 1024)
+    return (
+        f"{cut(name, PART_BUDGET)} is over the {megabytes:,.0f} MB limit, so nothing was changed."
+    )
+
+
+def learned_text(result: ReportLearned | Refusal) -> str:
+    """What the bot learned from a report sent to it, with a question to try."""
+    if isinstance(result, Refusal):
+        return result.message
+    pages = f"{wording.counted(result.pages, 'page')}, " if result.pages else ""
+    verb = "Updated" if result.replaced else "Added"
+    return (
+        f"{verb} “{cut(result.title, TITLE_BUDGET)}” ({cut(result.name, PART_BUDGET)}: {pages}"
+        f"{wording.counted(result.passages, 'passage')}). I now answer from it; try asking "
+        f"me: {cut(result.sample_question, 500)}"
+    )
 
 
 def reindex_progress_text(progress: ReindexProgress | None) -> str:

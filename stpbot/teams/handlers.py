@@ -18,10 +18,11 @@ from stpbot.render import teams as render
 
 if TYPE_CHECKING:
     from microsoft_teams.apps import ActivityContext
+    from microsoft_teams.apps.files.incoming_file import IncomingFile
 
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.memory import EventLog
-    from stpbot.chat.replies import ReindexOutcome, ReindexProgress
+    from stpbot.chat.replies import ReindexOutcome, ReindexProgress, ReportLearned
 
 log = logging.getLogger("stpbot.teams")
 
@@ -101,6 +102,11 @@ async def send(ctx: ActivityContext[Any], reply: Any) -> None:
 
 
 async def _message(bot: ChatBot, ctx: ActivityContext[Any]) -> None:
+    # A report sent in a personal chat (the SDK lists only files it can fetch).
+    files = await ctx.files.list()
+    if files:
+        await _add_report(bot, ctx, files[0])
+        return
     activity = ctx.activity.strip_mentions_text()
     command = parse_message(plain_text(activity.text))
     actor = _acting_as(bot, ctx)
@@ -127,36 +133,97 @@ async def _card_action(bot: ChatBot, ctx: ActivityContext[Any], data: dict[str, 
         await send(ctx, await asyncio.to_thread(bot.more, record))
 
 
+class _EditedMessage:
+    """One message a long job (a rebuild, an added report) edits in place as it goes:
+    throttled, and in the order the edits were made, from any thread."""
+
+    def __init__(self, ctx: ActivityContext[Any], activity_id: str) -> None:
+        self.ctx = ctx
+        self.activity_id = activity_id
+        self.loop = asyncio.get_running_loop()
+        self._lock = asyncio.Lock()  # asyncio's lock is fair: edits land in the order made
+        self._last = 0.0
+
+    @classmethod
+    async def post(cls, ctx: ActivityContext[Any], text: str) -> _EditedMessage:
+        from microsoft_teams.api.activities import MessageActivityInput
+
+        sent = await ctx.send(MessageActivityInput(text=text, text_format="plain"))
+        return cls(ctx, sent.id)
+
+    async def edit(self, text: str) -> None:
+        from microsoft_teams.api.activities import MessageActivityInput
+
+        async with self._lock:
+            try:
+                activity = MessageActivityInput(id=self.activity_id, text=text, text_format="plain")
+                await self.ctx.send(activity)
+            except Exception as exc:  # an edit that fails is logged; the job goes on
+                log.warning("cannot update the message: %s", type(exc).__name__)
+
+    def edit_soon(self, text: str) -> None:
+        """`edit`, from the job's own thread."""
+        asyncio.run_coroutine_threadsafe(self.edit(text), self.loop)
+
+    def progress(self, step: ReindexProgress) -> None:
+        if time.monotonic() - self._last >= PROGRESS_SECONDS:
+            self._last = time.monotonic()
+            self.edit_soon(render.reindex_progress_text(step))
+
+
 async def _reindex(bot: ChatBot, ctx: ActivityContext[Any], admin: str) -> None:
     """Rebuild in the background, with one message edited in place as it goes."""
-    from microsoft_teams.api.activities import MessageActivityInput
-
     refusal = bot.reindex_refusal(admin)
     if refusal is not None:
         await say(ctx, refusal.message)
         return
-    loop = asyncio.get_running_loop()
-    first = await ctx.send(
-        MessageActivityInput(text=render.reindex_progress_text(None), text_format="plain")
-    )
-    edits = asyncio.Lock()  # asyncio's lock is fair: edits land in the order made
-    last = [0.0]
-
-    async def edit(text: str) -> None:
-        async with edits:
-            try:
-                await ctx.send(MessageActivityInput(id=first.id, text=text, text_format="plain"))
-            except Exception as exc:  # an edit that fails is logged; the rebuild goes on
-                log.warning("cannot update the reindex message: %s", type(exc).__name__)
-
-    def progress(step: ReindexProgress) -> None:
-        if time.monotonic() - last[0] >= PROGRESS_SECONDS:
-            last[0] = time.monotonic()
-            asyncio.run_coroutine_threadsafe(edit(render.reindex_progress_text(step)), loop)
+    message = await _EditedMessage.post(ctx, render.reindex_progress_text(None))
 
     def done(outcome: ReindexOutcome) -> None:
-        asyncio.run_coroutine_threadsafe(edit(render.reindex_done_text(outcome)), loop)
+        message.edit_soon(render.reindex_done_text(outcome))
 
-    refused = bot.reindex(admin, progress, done)
+    refused = bot.reindex(admin, message.progress, done)
     if isinstance(refused, Refusal):
-        await edit(refused.message)
+        await message.edit(refused.message)
+
+
+async def _add_report(bot: ChatBot, ctx: ActivityContext[Any], file: IncomingFile) -> None:
+    """A report an admin sent the bot in a personal chat: the same checks, reading at
+    arm's length and reply as a Slack upload. Teams' download URL carries its own
+    short-lived credential; the SDK sends no token with it and follows only HTTPS."""
+    user = _acting_as(bot, ctx)
+    name = file.name
+    refusal = bot.add_refusal(user, name, 0)  # Teams gives no size: it is checked as read
+    if refusal is not None:
+        await say(ctx, refusal.message)
+        return
+    message = await _EditedMessage.post(ctx, render.reading_text(name))
+    try:
+        data = await _read_capped(file, bot.upload_limit)
+    except Exception as exc:  # the SDK raises its own errors, and httpx's
+        log.warning("cannot fetch a report sent in Teams: %s", type(exc).__name__)
+        await message.edit(render.fetch_failed_text(name))
+        return
+
+    if len(data) > bot.upload_limit:
+        await message.edit(render.too_large_text(name, bot.upload_limit))
+        return
+
+    def done(result: ReportLearned | Refusal) -> None:
+        message.edit_soon(render.learned_text(result))
+
+    refused = await asyncio.to_thread(bot.add_report, user, name, data, message.progress, done)
+    if refused is not None:
+        await message.edit(refused.message)
+
+
+async def _read_capped(file: IncomingFile, limit: int) -> bytes:
+    """The file's bytes, reading at most one byte past `limit` (the core refuses it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in file.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    return b"".join(chunks)[: limit + 1]

@@ -96,7 +96,8 @@ def manifest(
             {
                 "botId": app_id,
                 "scopes": SCOPES,
-                "supportsFiles": False,
+                # Reports sent to the bot in a personal chat (admins add briefings).
+                "supportsFiles": True,
                 "isNotificationOnly": False,
                 "commandLists": [{"scopes": SCOPES, "commands": commands}],
             }

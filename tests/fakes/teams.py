@@ -136,3 +136,58 @@ def outbound_token(scope, tenant=None):
     return jwt.encode(
         {"scope": str(scope), "exp": int(time.time()) + 3600}, "k" * 32, algorithm="HS256"
     )
+
+
+class FakeFileHost:
+    """Teams' file storage: serves files over HTTPS on loopback (a certificate from a
+    test CA, which the caller trusts by pointing SSL_CERT_FILE at `ca_file`), at
+    pre-authorised URLs as Teams hands them out, and records each request's headers."""
+
+    def __init__(self, folder):
+        import ssl
+
+        import trustme
+
+        self.files = {}
+        self.requests = []
+        ca = trustme.CA()
+        self.ca_file = str(folder / "test-ca.pem")
+        ca.cert_pem.write_to_path(self.ca_file)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                host.requests.append((self.path, dict(self.headers)))
+                data = host.files.get(self.path.split("?", 1)[0])
+                self.send_response(200 if data is not None else 404)
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, args=(POLL,), daemon=True).start()
+
+    def serve(self, name, data):
+        """The pre-authorised download URL of a file holding `data`."""
+        self.files[f"/files/{name}"] = data
+        return f"https://127.0.0.1:{self.port}/files/{name}?tempauth=one-off-token"
+
+    def close(self):
+        self.server.shutdown()
+
+
+def file_attachment(name, url):
+    """A file sent to the bot in a personal chat, as Teams describes it on the activity."""
+    return {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": name,
+        "contentUrl": f"https://contoso-my.sharepoint.com/personal/alex/Documents/{name}",
+        "content": {"downloadUrl": url, "uniqueId": "0b1c-file", "fileType": name.rsplit(".")[-1]},
+    }
