@@ -154,7 +154,7 @@ def test_failed_reindex_keeps_the_old_index_serving(bot):
 def test_one_reindex_at_a_time_and_only_for_admins(bot):
     import threading
 
-    from stpbot.chat.bot import NOT_ADMIN, REINDEX_BUSY
+    from stpbot.wording import NOT_ADMIN, REINDEX_BUSY
 
     assert bot.reindex("USOMEONE", lambda p: None, lambda o: None).message == NOT_ADMIN
     (bot.live.knowledge_dir / "extra.md").write_text("# Extra\n\nA new paragraph to embed.\n")

@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
         "stpbot.documents",
         "stpbot.topics",
         "stpbot.glossary",
+        "stpbot.wording",
     ),
     ("stpbot.config",),
     ("stpbot.ingest",),

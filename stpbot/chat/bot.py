@@ -31,6 +31,16 @@ from stpbot.defaults import MB
 from stpbot.errors import DocumentError, QuestionError
 from stpbot.ingest import LOADERS, NOT_DOCUMENTS
 from stpbot.ingest.limits import Limits
+from stpbot.wording import (
+    ADD_HELP,
+    ADD_HELP_NO_UPLOADS,
+    GONE,
+    NOT_ADMIN,
+    NOT_ADMIN_ADD,
+    REINDEX_BUSY,
+    THANKS,
+    VOTE_EXPIRED,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -42,26 +52,6 @@ if TYPE_CHECKING:
 
 PAGE = 3
 MAX_PASSAGES = 12
-
-
-NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
-NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."
-ADD_HELP = (
-    "To add a report (PDF, Word .docx, web page .html, Markdown or text), send it to me in "
-    "a direct message (a personal chat in Teams): I read it, add it to the briefings and "
-    "say what I learned. Or put it in the knowledge folder and run reindex."
-)
-# Where the bot takes no uploads, it says only what works there.
-ADD_HELP_NO_UPLOADS = (
-    "To add a report (PDF, Word .docx, web page .html, Markdown or text), put it in the "
-    "bot's knowledge folder and run reindex; I then answer from it."
-)
-REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
-GONE = "That answer has expired. Please ask the question again."
-THANKS = {
-    True: "Thanks, glad it helped.",
-    False: "Thanks for saying; this helps us improve the bot.",
-}
 
 
 def safe_filename(name: str) -> str:
@@ -252,7 +242,7 @@ class ChatBot:
     def vote_reply(self, record_id: str, user: str, helpful: bool) -> str:
         """Store a vote and say thanks (or that the answer has expired)."""
         if not self.vote(record_id, user, helpful):
-            return "That answer has expired; your vote was not recorded."
+            return VOTE_EXPIRED
         return THANKS[helpful]
 
     @property

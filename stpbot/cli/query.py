@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stpbot import wording
 from stpbot.cli.common import (
     JsonOption,
     TopicArgument,
@@ -17,7 +18,6 @@ from stpbot.cli.common import (
     stdin_lines,
 )
 from stpbot.errors import QuestionError, StpbotError
-from stpbot.render import wording
 
 if TYPE_CHECKING:
     from stpbot.answers import Answer

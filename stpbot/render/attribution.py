@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stpbot.render.wording import shown_date
+from stpbot.wording import shown_date
 
 if TYPE_CHECKING:
     from stpbot.documents import Source

@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote as percent_encoded
 
+from stpbot import wording
 from stpbot.chat.commands import NEEDED, USAGE
 from stpbot.chat.replies import (
     AnswerReply,
@@ -28,8 +29,8 @@ from stpbot.chat.replies import (
     SummaryReply,
     TopicsReply,
 )
-from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
+from stpbot.render.notification import notification
 from stpbot.render.reindex import progress_line, reindex_lines
 from stpbot.render.trim import cut, fit_quote
 
@@ -191,12 +192,7 @@ def not_found_blocks(topics: tuple[Topic, ...]) -> list[SlackBlock]:
     blocks = [_section(f":mag: {NOT_FOUND}")]
     if topics:
         names = ", ".join(f"`{escape(t.id)}`" for t in topics)
-        blocks.append(
-            _context(
-                f"They cover these topics: {names}. Try `/stp summary &lt;topic&gt;`, "
-                "or ask in other words."
-            )
-        )
+        blocks.append(_context(wording.topics_hint(names, "`/stp summary &lt;topic&gt;`")))
     return blocks
 
 
@@ -316,7 +312,7 @@ def help_text(reply: HelpReply) -> str:
         lines.append(f"I don't know the command `{escape(reply.unknown[:50])}`.")
     if reply.incomplete:
         lines.append(f"`/stp {reply.incomplete.value}` needs {NEEDED[reply.incomplete]} after it.")
-    lines.append("*Ask me about the STP briefings.* Every answer is a quote, with its source.")
+    lines.append(escape(wording.HELP_INTRO))
     for usage in USAGE:
         if usage.admin and not reply.admin:
             continue
@@ -373,7 +369,7 @@ def blocks_for(
 def fallback_text(reply: Reply) -> str:
     """The plain `text` of a message: what notifications and screen readers show (a
     line saying what the reply holds; the blocks carry the quotes)."""
-    return plain_within(wording.notification(reply), FALLBACK_LIMIT)
+    return plain_within(notification(reply), FALLBACK_LIMIT)
 
 
 def working_text(question: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from stpbot import wording
 from stpbot.chat.commands import NEEDED, USAGE
 from stpbot.chat.replies import (
     AnswerReply,
@@ -24,8 +25,8 @@ from stpbot.chat.replies import (
     SummaryReply,
     TopicsReply,
 )
-from stpbot.render import wording
 from stpbot.render.attribution import attribution_parts
+from stpbot.render.notification import notification
 from stpbot.render.reindex import progress_line, reindex_lines
 from stpbot.render.trim import cut, fit_quote
 
@@ -129,11 +130,7 @@ def not_found(topics: tuple[Topic, ...]) -> list[Element]:
     body = [_text(NOT_FOUND, weight="Bolder")]
     if topics:
         names = ", ".join(t.id for t in topics)
-        body.append(
-            _text(
-                f"They cover these topics: {names}. Try “summary <topic>”, or ask in other words."
-            )
-        )
+        body.append(_text(wording.topics_hint(names, "“summary <topic>”")))
     return body
 
 
@@ -214,7 +211,7 @@ def help_text(reply: HelpReply) -> str:
         lines.append(f"I don't know the command “{reply.unknown[:50]}”.")
     if reply.incomplete:
         lines.append(f"“{reply.incomplete.value}” needs {NEEDED[reply.incomplete]} after it.")
-    lines.append("Ask me about the STP briefings: every answer is a quote, with its source.")
+    lines.append(wording.HELP_INTRO)
     for usage in USAGE:
         if usage.admin and not reply.admin:
             continue
@@ -260,7 +257,7 @@ def text_for(reply: Reply) -> str:
         return help_text(reply)
     if isinstance(reply, Refusal):
         return reply.message
-    return wording.notification(reply)
+    return notification(reply)
 
 
 def reading_text(name: str) -> str:

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from stpbot.render import wording
+from stpbot import wording
 from stpbot.render.attribution import attribution
 
 if TYPE_CHECKING:

@@ -1,6 +1,8 @@
-"""Words the bot says, as plain text every renderer draws in its own markup.
+"""Words the bot says, as plain text: the core's refusals and every renderer's phrases.
 
-One home, so Slack, Teams and the terminal say the same thing the same way.
+One home, so Slack, Teams and the terminal say the same thing the same way; each
+renderer draws these in its own markup. A leaf: it imports nothing of the bot's
+at run time, so the core and the renderers can all use it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stpbot.chat.replies import Reply
     from stpbot.glossary import Entry
 
 # How many of the glossary's terms a "no entry" reply lists.
@@ -86,46 +87,37 @@ def no_definition(asked: str, terms: tuple[str, ...]) -> str:
     return f"The glossary has no entry for “{asked}”. It defines: {listed}{more}."
 
 
-def _short(text: str, limit: int = 120) -> str:
+def short(text: str, limit: int = 120) -> str:
     """`text` cut at a word to at most `limit` characters, with an ellipsis if cut."""
     if len(text) <= limit:
         return text
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def notification(reply: Reply) -> str:
-    """One plain line saying what a reply holds, for notifications and screen readers;
-    the reply's own blocks or card carry the quotes."""
-    from stpbot.chat.replies import (
-        AnswerReply,
-        ComparisonReply,
-        DefinitionReply,
-        HelpReply,
-        SourcesReply,
-        SummaryReply,
-        TopicsReply,
-    )
+# The core's replies (chat/bot.py) that are a line of text.
+NOT_ADMIN = "Only the bot's admins can rebuild the index. Ask one of them to run it."
+NOT_ADMIN_ADD = "Only the bot's admins can add reports. Send the report to one of them."
+ADD_HELP = (
+    "To add a report (PDF, Word .docx, web page .html, Markdown or text), send it to me in "
+    "a direct message (a personal chat in Teams): I read it, add it to the briefings and "
+    "say what I learned. Or put it in the knowledge folder and run reindex."
+)
+# Where the bot takes no uploads, it says only what works there.
+ADD_HELP_NO_UPLOADS = (
+    "To add a report (PDF, Word .docx, web page .html, Markdown or text), put it in the "
+    "bot's knowledge folder and run reindex; I then answer from it."
+)
+REINDEX_BUSY = "A rebuild is already running; its message will show when it is done."
+GONE = "That answer has expired. Please ask the question again."
+THANKS = {
+    True: "Thanks, glad it helped.",
+    False: "Thanks for saying; this helps us improve the bot.",
+}
+VOTE_EXPIRED = "That answer has expired; your vote was not recorded."
+# Help, drawn by each platform in its own markup.
+HELP_INTRO = "Ask me about the STP briefings. Every answer is a quote, with its source."
 
-    if isinstance(reply, AnswerReply):
-        count = len(reply.answer.quotes)
-        if not count:
-            return f"Nothing in the briefings on: {_short(reply.answer.question)}"
-        quotes = "1 quote" if count == 1 else f"{count} quotes"
-        return f"{quotes} from the briefings on: {_short(reply.answer.question)}"
-    if isinstance(reply, SummaryReply):
-        return f"What the briefings say on: {_short(reply.summary.topic)}"
-    if isinstance(reply, ComparisonReply):
-        return f"Each organisation's view on: {_short(reply.comparison.topic)}"
-    if isinstance(reply, TopicsReply):
-        return f"The {counted(len(reply.topics), 'topic')} the briefings cover"
-    if isinstance(reply, SourcesReply):
-        return f"The {counted(len(reply.sources), 'document')} the briefings come from"
-    if isinstance(reply, DefinitionReply):
-        # Short enough to be the whole reply.
-        entry = reply.entry
-        if entry is None:
-            return _short(no_definition(reply.asked, reply.terms), 300)
-        return _short(f"{definition_title(entry)}: {entry.means}", 300)
-    if isinstance(reply, HelpReply):
-        return "How to ask me about the STP briefings"
-    return _short(reply.message, 300)  # a Refusal
+
+def topics_hint(names: str, summary_command: str) -> str:
+    """After "nothing found": what the briefings cover, and what to try."""
+    return f"They cover these topics: {names}. Try {summary_command}, or ask in other words."
