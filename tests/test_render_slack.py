@@ -358,3 +358,33 @@ def test_a_quote_in_someone_elses_words_names_its_speaker_on_every_platform():
     assert "— Sir Bruce, quoted in " in quote_text(spoken).plain
     plain = quote("No one speaks here.")
     assert not render.source_line(plain.source, plain.locator, plain.speaker).startswith("None")
+
+
+def test_every_reply_kind_on_the_bundled_briefings_round_trips(engine):
+    from stpbot.chat.replies import DefinitionReply, TopicsReply
+
+    topics = tuple(engine.topics)
+    manifest = engine.index.manifest
+    sources = SourcesReply(
+        tuple(engine.sources()), manifest.built_at, manifest.passage_count, topics
+    )
+    replies = [
+        AnswerReply(
+            engine.ask("why were patients absent from STP governance?"), "r", 0, True, topics
+        ),
+        AnswerReply(engine.ask("What is the boiling point of water?"), "r", 0, False, topics),
+        SummaryReply(engine.summary("engagement"), "r", topics),
+        ComparisonReply(engine.compare("engagement"), "r", topics),
+        TopicsReply(topics),
+        sources,
+        DefinitionReply("CCG", engine.glossary.lookup("CCG"), ("CCG",)),
+        DefinitionReply("zzz", None, ("CCG",)),
+        HelpReply(None, admin=True),
+    ]
+    for reply in replies:
+        check_limits(render.blocks_for(reply, share=True))
+        assert render.fallback_text(reply)
+    from slack_sdk.models.views import View
+
+    home = render.home_view(sources, admin=True)
+    assert View(**home).to_dict() == home
