@@ -121,3 +121,15 @@ HELP_INTRO = "Ask me about the STP briefings. Every answer is a quote, with its 
 def topics_hint(names: str, summary_command: str) -> str:
     """After "nothing found": what the briefings cover, and what to try."""
     return f"They cover these topics: {names}. Try {summary_command}, or ask in other words."
+
+
+TRY_ASKING = "I now answer from it; try asking me:"
+
+
+def report_counts(pages: int | None, passages: int) -> str:
+    """What an added report holds: "12 pages, 40 passages"."""
+    return (f"{counted(pages, 'page')}, " if pages else "") + counted(passages, "passage")
+
+
+def report_verb(replaced: bool) -> str:
+    return "Updated" if replaced else "Added"

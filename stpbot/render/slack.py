@@ -398,12 +398,11 @@ def learned_text(result: ReportLearned | Refusal) -> str:
     """What the bot learned from an uploaded report, with a question to try."""
     if isinstance(result, Refusal):
         return f":warning: {escape(result.message)}"
-    pages = f"{wording.counted(result.pages, 'page')}, " if result.pages else ""
-    verb = "Updated" if result.replaced else "Added"
+    counts = wording.report_counts(result.pages, result.passages)
     return (
-        f":books: {verb} *{plain(cut(result.title, TITLE_BUDGET))}* "
-        f"({plain(cut(result.name, PART_BUDGET))}: {pages}"
-        f"{wording.counted(result.passages, 'passage')}). I now answer from it; try asking me:\n"
+        f":books: {wording.report_verb(result.replaced)} "
+        f"*{plain(cut(result.title, TITLE_BUDGET))}* "
+        f"({plain(cut(result.name, PART_BUDGET))}: {counts}). {wording.TRY_ASKING}\n"
         f"> {plain(cut(result.sample_question, 500))}"
     )
 

@@ -279,12 +279,11 @@ def learned_text(result: ReportLearned | Refusal) -> str:
     """What the bot learned from a report sent to it, with a question to try."""
     if isinstance(result, Refusal):
         return result.message
-    pages = f"{wording.counted(result.pages, 'page')}, " if result.pages else ""
-    verb = "Updated" if result.replaced else "Added"
+    counts = wording.report_counts(result.pages, result.passages)
     return (
-        f"{verb} “{cut(result.title, TITLE_BUDGET)}” ({cut(result.name, PART_BUDGET)}: {pages}"
-        f"{wording.counted(result.passages, 'passage')}). I now answer from it; try asking "
-        f"me: {cut(result.sample_question, 500)}"
+        f"{wording.report_verb(result.replaced)} “{cut(result.title, TITLE_BUDGET)}” "
+        f"({cut(result.name, PART_BUDGET)}: {counts}). {wording.TRY_ASKING} "
+        f"{cut(result.sample_question, 500)}"
     )
 
 
