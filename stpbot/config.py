@@ -16,6 +16,7 @@ from stpbot.defaults import (
     DEFAULT_MIN_COVERAGE,
     DEFAULT_MODEL,
     DEFAULT_THRESHOLD,
+    DEFAULT_TOKEN_PASSAGES,
     MAX_FILE_MB,
     MAX_PAGES,
     MAX_QUESTION_CHARS,
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
     min_coverage: float = Field(DEFAULT_MIN_COVERAGE, ge=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
+    # Indexes of at most this many passages keep token states for late interaction.
+    token_passages: int = Field(DEFAULT_TOKEN_PASSAGES, ge=0)
     max_file_mb: float = Field(MAX_FILE_MB, gt=0)
     max_pages: int = Field(MAX_PAGES, ge=1)
     parse_seconds: float = Field(PARSE_SECONDS, gt=0)

@@ -9,7 +9,7 @@ import numpy as np
 from stpbot.embedding.base import Tokens
 from stpbot.engine import Engine
 from stpbot.index.build import build_index
-from stpbot.index.store import load_index
+from stpbot.index.store import load_index, read_manifest
 from stpbot.index.tokens import TokenStore
 from stpbot.retrieve.late import late_scores, reranked, standardised
 from tests.support import KNOWLEDGE
@@ -135,3 +135,26 @@ def test_a_collection_over_the_limit_keeps_no_tokens_and_still_answers(tmp_path,
     # Back under the limit: the kept documents' tokens are embedded afresh.
     build_index(knowledge, tmp_path / "index", embedder)
     assert load_index(tmp_path / "index", embedder.name, embedder.backend).tokens is not None
+
+
+def test_the_token_limit_is_a_setting_that_the_next_build_applies(run_cli, workspace):
+    import json
+
+    knowledge, index = workspace
+    off = run_cli("index", knowledge=knowledge, index=index, env={"STPBOT_TOKEN_PASSAGES": "0"})
+    assert off.returncode == 0, off.stderr
+    manifest = json.loads(
+        (index / "current").read_text() and read_manifest(index).model_dump_json()
+    )
+    assert manifest["token_count"] is None
+    asked = run_cli(
+        "ask",
+        "why were patients absent from STP governance?",
+        "--json",
+        knowledge=knowledge,
+        index=index,
+        env={"STPBOT_TOKEN_PASSAGES": "0"},
+    )
+    assert json.loads(asked.stdout)["answered"]
+    back = run_cli("index", knowledge=knowledge, index=index)
+    assert back.returncode == 0 and read_manifest(index).token_count

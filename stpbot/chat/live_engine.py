@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from stpbot.chat.replies import ReindexOutcome, ReindexProgress
-from stpbot.defaults import MAX_QUESTION_CHARS
+from stpbot.defaults import DEFAULT_TOKEN_PASSAGES, MAX_QUESTION_CHARS
 from stpbot.engine import Engine
 from stpbot.errors import StpbotError
 from stpbot.index.build import build_index, ensure_built
@@ -57,9 +57,11 @@ class LiveEngine:
         gate: Gate | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
         limits: Limits | None = None,
+        token_passages: int = DEFAULT_TOKEN_PASSAGES,
     ) -> None:
         self.knowledge_dir = knowledge_dir
         self.limits = limits
+        self.token_passages = token_passages
         self.index_dir = index_dir
         self.embedder = embedder
         self.gate = gate
@@ -82,7 +84,12 @@ class LiveEngine:
     def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
         """Load the index (building it first if missing or stale); returns the build report."""
         report = ensure_built(
-            self.knowledge_dir, self.index_dir, self.embedder, progress, limits=self.limits
+            self.knowledge_dir,
+            self.index_dir,
+            self.embedder,
+            progress,
+            limits=self.limits,
+            token_passages=self.token_passages,
         )
         # A server checks every file once at start-up: the fast path of later loads
         # trusts files whose size and time are unchanged since they were checked.
@@ -110,6 +117,7 @@ class LiveEngine:
                 self.embedder,
                 _Progress(progress) if progress else None,
                 limits=self.limits,
+                token_passages=self.token_passages,
             )
             engine = self._load()
         except StpbotError as exc:

@@ -67,6 +67,7 @@ def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildRepo
             progress,
             full=full,
             limits=limits(settings),
+            token_passages=settings.token_passages,
         )
     finally:
         progress.stop()

@@ -155,6 +155,7 @@ def open_engine(settings: Settings) -> Engine:
             model,
             progress,
             limits=limits(settings),
+            token_passages=settings.token_passages,
         )
     finally:
         progress.stop()

@@ -39,6 +39,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         gate=gate(settings),
         max_question_chars=settings.max_question_chars,
         limits=limits(settings),
+        token_passages=settings.token_passages,
     )
     bar = BuildBar()
     try:

@@ -192,11 +192,14 @@ def ensure_built(
     progress: BuildProgress | None = None,
     *,
     limits: Limits | None = None,
+    token_passages: int = DEFAULT_TOKEN_PASSAGES,
 ) -> BuildReport | None:
     """Build the index if it is missing or stale; the build's report, or None if current."""
     if not is_stale(index_dir, knowledge_dir, embedder.name, embedder.backend):
         return None
-    return build_index(knowledge_dir, index_dir, embedder, progress, limits=limits)
+    return build_index(
+        knowledge_dir, index_dir, embedder, progress, limits=limits, token_passages=token_passages
+    )
 
 
 def _reusable(index_dir: Path, model: str, backend: str) -> LoadedIndex | None:
