@@ -17,6 +17,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from stpbot.retrieve.shortlist import runs
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -45,7 +47,6 @@ def late_scores(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.nda
     """The late-interaction score of each of `rows` for the question's tokens."""
     import numpy as np
 
-    single_threaded_blas()
     if question.ids.size == 0 or rows.size == 0:
         return np.zeros(rows.size, dtype=np.float32)
     weights = store.weights(question.ids.astype(np.int64))
@@ -66,11 +67,8 @@ def _best_matches(question: np.ndarray, store: TokenStore, rows: np.ndarray) -> 
     """For each of `rows`, each question token's best cosine with its tokens: (rows, q)."""
     import numpy as np
 
-    lo = store.starts[rows]
-    counts = store.starts[rows + 1] - lo
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    picked = np.repeat(lo - offsets[:-1], counts) + np.arange(offsets[-1])
-    return _segment_max(store.similarities(question, picked), counts)
+    picked, offsets = runs(store.starts[rows], store.starts[rows + 1])
+    return _segment_max(store.similarities(question, picked), np.diff(offsets))
 
 
 def _segment_max(sims: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -22,9 +22,9 @@ from stpbot.index.lexical import query_tokens
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.gate import Gate, Signals
 from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
-from stpbot.retrieve.late import RERANK, late_scores, reranked
+from stpbot.retrieve.late import RERANK, late_scores, reranked, single_threaded_blas
 from stpbot.retrieve.proper_names import named_rows
-from stpbot.retrieve.shortlist import marks, top_positive, union, unit_max
+from stpbot.retrieve.shortlist import marks, runs, top_positive, union, unit_max
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,6 +111,8 @@ class Retriever:
         self.glossary = glossary or Glossary()
         self.floor = FLOOR
         self.lexical_weight = lexical_weight
+        if index.tokens is not None:
+            single_threaded_blas()  # once, here, rather than on every question
 
     def _views(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.index.vector_range(row)
@@ -146,10 +148,7 @@ class Retriever:
         """Dense score of each row (its best view), fused with its BM25 score."""
         import numpy as np
 
-        starts = self.index.starts[rows]
-        counts = self.index.starts[rows + 1] - starts
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        views = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1])
+        views, offsets = runs(self.index.starts[rows], self.index.starts[rows + 1])
         roles = self.index.role[views]
         sims = inner_products(self.index.matrix, views, query.vector)
         sims -= CONTEXT_PENALTY * (roles == ROLE_CONTEXT)
