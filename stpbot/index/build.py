@@ -262,7 +262,7 @@ class _Assembly:
     pieces: list[np.ndarray] = field(default_factory=list)  # vectors, per document
     roles: list[np.ndarray] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)  # vectors per passage
-    tokens: list[Tokens] = field(default_factory=list)  # per passage, when kept
+    tokens: list[list[Tokens]] = field(default_factory=list)  # per document, per passage
     to_embed: list[tuple[int, int]] = field(default_factory=list)  # slot in pieces, in plan
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -277,8 +277,8 @@ class _Assembly:
         self.pieces.append(np.asarray(previous.matrix[picked]))
         self.roles.append(previous.role[picked])
         self.counts.extend(b - a for a, b in spans)
-        if previous.tokens is not None:
-            self.tokens.extend(previous.tokens.passage(i) for i in rows)
+        store = previous.tokens
+        self.tokens.append([store.passage(i) for i in rows] if store is not None else [])
         self.passages.extend(previous.passages[i] for i in rows)
         self.contexts.extend(previous.contexts[i] for i in rows)
         self.entries.append(entry)
@@ -291,6 +291,7 @@ class _Assembly:
         planned = self.plan.add(passages)
         self.to_embed.append((len(self.pieces), planned))
         self.pieces.append(np.zeros((0, 0), dtype=np.float32))
+        self.tokens.append([])
         self.roles.append(self.plan.roles(planned))
         self.counts.extend(self.plan.counts(planned))
         self.passages.extend(passages)
@@ -311,24 +312,17 @@ class _Assembly:
         if progress is not None:
             progress.start(len(self.plan.texts))
         embedded = self.plan.embed(embedder, progress.advance if progress else None)
-        if self.plan.tokens:
-            # Kept documents' tokens came first, in order; put the new ones in their place.
-            kept = iter(self.tokens)
-            new = {slot: self.plan.passage_tokens(planned) for slot, planned in self.to_embed}
-            self.tokens = []
-            for slot, entry in enumerate(self.entries):
-                if slot in new:
-                    self.tokens.extend(new[slot])
-                else:
-                    self.tokens.extend(next(kept) for _ in range(entry.passages))
         for slot, planned in self.to_embed:
             self.pieces[slot] = embedded[planned]
+            if self.plan.tokens:
+                self.tokens[slot] = self.plan.passage_tokens(planned)
 
     def token_store(self, dimension: int) -> TokenStore | None:
         """The passages' tokens as one store, or None when they are not kept."""
         if not self.plan.tokens:
             return None
-        return TokenStore.of(self.tokens, [bool(c) for c in self.contexts], dimension)
+        tokens = [t for document in self.tokens for t in document]
+        return TokenStore.of(tokens, [bool(c) for c in self.contexts], dimension)
 
     def vectors(self, dimension: int) -> np.ndarray:
         import numpy as np
