@@ -25,6 +25,7 @@ from stpbot.chat.replies import (
     SummaryReply,
     TopicsReply,
 )
+from stpbot.defaults import MB
 from stpbot.render.attribution import attribution_parts
 from stpbot.render.notification import notification
 from stpbot.render.reindex import progress_line, reindex_lines
@@ -269,9 +270,8 @@ def fetch_failed_text(name: str) -> str:
 
 
 def too_large_text(name: str, limit: int) -> str:
-    megabytes = limit / (1024 * 1024)
     return (
-        f"{cut(name, PART_BUDGET)} is over the {megabytes:,.0f} MB limit, so nothing was changed."
+        f"{cut(name, PART_BUDGET)} is over the {limit / MB:,.0f} MB limit, so nothing was changed."
     )
 
 
