@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     feedback_salt: SecretStr | None = None
     # Events already answered and each thread's last question, shared by worker processes.
     memory_db: Path = Path("state/memory.sqlite3")
+    # PostgreSQL shared by every replica (postgresql://user@host/db); unset: the SQLite
+    # files above. A URL may carry a password, so it is kept out of logs and reprs.
+    database_url: SecretStr | None = None
     log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")
     admin_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     slack_api_url: str = "https://slack.com/api/"
@@ -88,6 +91,7 @@ class Settings(BaseSettings):
         "teams_app_id",
         "teams_app_password",
         "teams_tenant_id",
+        "database_url",
         mode="before",
     )
     @classmethod

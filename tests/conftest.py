@@ -38,6 +38,28 @@ def shared_eval():
 
 
 @pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the session: required in CI, else a skip."""
+    from tests.support.postgres import PostgresServer, binaries
+
+    found = binaries()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (.ci/run installs Debian's postgresql)")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql)")
+    server = PostgresServer(found)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server):
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
 def embedder():
     from stpbot.embedding import open_embedder
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from stpbot.answers import Answer
 from stpbot.chat.commands import Command, Kind
-from stpbot.chat.memory import ConversationLog, Conversations
+from stpbot.chat.memory import ConversationLog, Conversations, EventLog, SeenEvents
 from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
@@ -100,6 +100,7 @@ class ChatBot:
         frontend: str,
         admins: Collection[str] = (),
         conversations: ConversationLog | None = None,
+        events: EventLog | None = None,
         uploads: bool | None = None,
     ) -> None:
         self.live = live
@@ -110,6 +111,9 @@ class ChatBot:
         self.uploads = True if uploads is None else uploads
         self.admins = frozenset(admins)
         self.conversations = conversations or Conversations()
+        # Deliveries already handled: a platform's retry, or the same event sent to
+        # another worker or replica, is answered once.
+        self.events = events or SeenEvents()
 
     def is_admin(self, user: str) -> bool:
         return user in self.admins
@@ -254,7 +258,7 @@ class ChatBot:
         """Why this upload cannot be added, or None if it can."""
         if not self.is_admin(user):
             return Refusal(NOT_ADMIN_ADD)
-        if self.live.reindexing:
+        if self.live.busy():
             return Refusal(REINDEX_BUSY)
         if Path(filename).suffix.lower() not in LOADERS:
             kinds = ", ".join(sorted(LOADERS))
@@ -286,7 +290,6 @@ class ChatBot:
             return None
         target = self.live.knowledge_dir / name
         previous = target.read_bytes() if target.exists() else None
-        _write_atomically(target, data)
 
         def put_back() -> None:
             """The knowledge folder as it was before this upload."""
@@ -321,8 +324,9 @@ class ChatBot:
                 )
             )
 
-        if not self.live.start_reindex(progress, finished):
-            put_back()
+        if not self.live.start_reindex(
+            progress, finished, prepare=lambda: _write_atomically(target, data)
+        ):
             return Refusal(REINDEX_BUSY)
         return None
 
@@ -352,7 +356,7 @@ class ChatBot:
         """Why `user` may not start a rebuild now, or None if they may."""
         if not self.is_admin(user):
             return Refusal(NOT_ADMIN)
-        if self.live.reindexing:
+        if self.live.busy():
             return Refusal(REINDEX_BUSY)
         return None
 

@@ -1,9 +1,11 @@
-"""What the bot answered and what users thought of it, in one local SQLite file.
+"""What the bot answered and what users thought of it, in a local SQLite file or in the
+PostgreSQL database that replicas share.
 
 Every answer shown in chat gets a short id; its buttons (helpful, more, share)
 carry only that id. Votes store a salted hash of the user id, never the id, and
-the salt is kept apart from the hashes: given as a setting, or in a file of its own
-beside the database, readable by its owner only. Whoever holds the database and a
+the salt is kept apart from the hashes: given as a setting (which replicas sharing
+PostgreSQL must do, so that they hash alike), or in a file of its own beside the
+SQLite file, readable by its owner only. Whoever holds the database and a
 member list cannot then tell who voted what without the salt as well.
 """
 
@@ -14,17 +16,12 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
 import time
 import uuid
-from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from stpbot.chat import sqlite as shared_sqlite
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from stpbot.chat.database import Database, SqliteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,28 +87,27 @@ def salt_file(database: Path) -> Path:
 
 
 class FeedbackStore:
-    """SQLite-backed answer log and votes; safe to share between threads and processes.
+    """The answer log and votes; safe to share between threads, processes and replicas.
 
-    `salt` (a setting) hashes the user ids; without it, a salt file beside the
-    database is made once, mode 0600.
+    `where` is a SQLite file (a path) or a shared `Database`. `salt` (a setting)
+    hashes the user ids; without it, a SQLite store makes a salt file beside its
+    file once, mode 0600, and a shared database refuses to start.
     """
 
-    def __init__(self, path: Path, salt: str | None = None) -> None:
-        self.path = path
-        shared_sqlite.create(path, SCHEMA)
-        with closing(self._connect()) as db, db:
+    def __init__(self, where: Path | Database, salt: str | None = None) -> None:
+        if not isinstance(where, Path):
+            if not salt:
+                raise ValueError("a shared feedback database needs the salt as a setting")
+            self.database: Database = where
+            self._salt = salt
+            return
+        self.database = SqliteDatabase(where, SCHEMA)
+        with self.database.transaction() as db:
             # Stores from before the salt moved out kept it in the database: it moves to
             # the file, so earlier votes keep their hashes, and leaves the database.
             row = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
-            self._salt = salt or _salt_from_file(salt_file(path), row[0] if row else None)
+            self._salt = salt or _salt_from_file(salt_file(where), row[0] if row else None)
             db.execute("DELETE FROM meta WHERE key = 'salt'")
-
-    def _connect(self) -> sqlite3.Connection:
-        # One short-lived connection per call: no connection is shared across threads.
-        # Python's own transactions, as always here (each `with db:` block commits
-        # its writes together), rather than `shared_sqlite.connect`'s autocommit.
-        # The file has been in WAL mode since `create`.
-        return sqlite3.connect(self.path, timeout=shared_sqlite.BUSY_TIMEOUT)
 
     def user_hash(self, user: str) -> str:
         return hashlib.sha256(f"{self._salt}:{user}".encode()).hexdigest()[:32]
@@ -128,7 +124,7 @@ class FeedbackStore:
     ) -> str:
         """Log an answer about to be shown; returns its id for the message's buttons."""
         answer_id = uuid.uuid4().hex[:20]
-        with closing(self._connect()) as db, db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -145,7 +141,7 @@ class FeedbackStore:
         return answer_id
 
     def get(self, answer_id: str) -> AnswerRecord | None:
-        with closing(self._connect()) as db:
+        with self.database.transaction() as db:
             row = db.execute(
                 "SELECT id, frontend, kind, question, previous, page_offset, passage_ids"
                 " FROM answers WHERE id = ?",
@@ -160,7 +156,7 @@ class FeedbackStore:
 
     def vote(self, answer_id: str, user: str, helpful: bool) -> bool:
         """Store (or change) a user's vote on an answer; False if the answer is unknown."""
-        with closing(self._connect()) as db, db:
+        with self.database.transaction() as db:
             if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
                 return False
             db.execute(
@@ -172,7 +168,7 @@ class FeedbackStore:
 
     def summary(self, recent: int = 10) -> FeedbackSummary:
         """Totals, per-kind counts and the latest not-helpful questions to review."""
-        with closing(self._connect()) as db:
+        with self.database.transaction() as db:
             answers = db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
             by_kind: dict[str, tuple[int, int]] = {}
             for kind, good, bad in db.execute(

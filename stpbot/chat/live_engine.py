@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from stpbot.chat.replies import ReindexOutcome, ReindexProgress
 from stpbot.defaults import DEFAULT_TOKEN_PASSAGES, MAX_QUESTION_CHARS
@@ -45,8 +45,19 @@ class _Progress:
         self.callback(ReindexProgress(self.done, self.total))
 
 
+class BuildLock(Protocol):
+    """A lock every replica of the bot sees (a PostgreSQL advisory lock)."""
+
+    def acquire(self) -> bool:
+        """Take it if free; never waits."""
+        ...
+
+    def release(self) -> None: ...
+
+
 class LiveEngine:
-    """The engine a running bot answers from, and the one reindex allowed at a time."""
+    """The engine a running bot answers from, and the one reindex allowed at a time:
+    in this process, and with a `build_lock`, across every replica sharing the index."""
 
     def __init__(
         self,
@@ -58,7 +69,9 @@ class LiveEngine:
         max_question_chars: int = MAX_QUESTION_CHARS,
         limits: Limits | None = None,
         token_passages: int = DEFAULT_TOKEN_PASSAGES,
+        build_lock: BuildLock | None = None,
     ) -> None:
+        self.build_lock = build_lock
         self.knowledge_dir = knowledge_dir
         self.limits = limits
         self.token_passages = token_passages
@@ -105,6 +118,17 @@ class LiveEngine:
     @property
     def reindexing(self) -> bool:
         return self._reindexing.locked()
+
+    def busy(self) -> bool:
+        """Whether a build runs now, in this process or on another replica."""
+        if self.reindexing:
+            return True
+        if self.build_lock is None:
+            return False
+        if not self._claim():
+            return True
+        self._unclaim()
+        return False
 
     def reindex(self, progress: Callable[[ReindexProgress], None] | None = None) -> ReindexOutcome:
         """Rebuild from the knowledge folder and swap to the result; the old engine
@@ -171,20 +195,48 @@ class LiveEngine:
     def close(self) -> None:
         self._stop.set()
 
+    def _claim(self) -> bool:
+        """The right to build: this process's lock, then the cluster's."""
+        if not self._reindexing.acquire(blocking=False):
+            return False
+        try:
+            if self.build_lock is None or self.build_lock.acquire():
+                return True
+        except Exception as exc:
+            log.warning("could not take the build lock: %s", type(exc).__name__)
+        self._reindexing.release()
+        return False
+
+    def _unclaim(self) -> None:
+        try:
+            if self.build_lock is not None:
+                self.build_lock.release()
+        finally:
+            self._reindexing.release()
+
     def start_reindex(
         self,
         progress: Callable[[ReindexProgress], None] | None,
         done: Callable[[ReindexOutcome], None],
+        prepare: Callable[[], None] | None = None,
     ) -> bool:
-        """Run `reindex` on a background thread; False if one is already running."""
-        if not self._reindexing.acquire(blocking=False):
+        """Run `reindex` on a background thread; False if a build is running here or on
+        another replica. `prepare` (writing an upload into the knowledge folder) runs
+        once the build is claimed, so a refused upload never touches the folder."""
+        if not self._claim():
             return False
+        try:
+            if prepare is not None:
+                prepare()
+        except BaseException:
+            self._unclaim()
+            raise
 
         def run() -> None:
             try:
                 outcome = self.reindex(progress)
             finally:
-                self._reindexing.release()
+                self._unclaim()
             done(outcome)
 
         threading.Thread(target=run, name="stpbot-reindex", daemon=True).start()

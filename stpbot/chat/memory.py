@@ -2,8 +2,9 @@
 last question asked in each conversation (for follow-ups).
 
 Each comes in two kinds with the same methods: in this process (tests, a single
-worker) or in a SQLite file, which every worker process of one bot shares, so an
-event Slack redelivers to another worker is still answered once.
+worker) or in a shared database (a SQLite file every worker process of one host
+shares, or PostgreSQL for replicas on several), so an event Slack redelivers to
+another worker or replica is still answered once.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import closing
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import Protocol
 
 from cachetools import TTLCache
 
-from stpbot.chat import sqlite as shared_sqlite
-
-if TYPE_CHECKING:
-    import sqlite3
-    from pathlib import Path
+from stpbot.chat.database import Database, SqliteDatabase
 
 # Slack retries a missed event at once, after about a minute and after about five.
 SEEN_SECONDS = 15 * 60
@@ -89,55 +86,54 @@ CREATE TABLE IF NOT EXISTS conversations (
 """
 
 
-class _SqliteMemory:
-    def __init__(self, path: Path, clock: Clock) -> None:
-        self.path = path
+class _SharedMemory:
+    def __init__(self, where: Path | Database, clock: Clock) -> None:
+        # A path is a SQLite file of this host; PostgreSQL comes as a `Database`.
+        self.database = SqliteDatabase(where, _SCHEMA) if isinstance(where, Path) else where
         # Wall-clock time: rows are shared by processes, which share no monotonic clock.
         self.clock = clock
-        shared_sqlite.create(path, _SCHEMA)
         self._writes = 0
-
-    def _connect(self) -> sqlite3.Connection:
-        return shared_sqlite.connect(self.path)
 
     def _sweep_due(self) -> bool:
         self._writes += 1
         return self._writes % SWEEP_EVERY == 1
 
 
-class SharedSeenEvents(_SqliteMemory):
-    """`SeenEvents` in a SQLite file shared by every worker process."""
+class SharedSeenEvents(_SharedMemory):
+    """`SeenEvents` in a database shared by every worker process (and replica)."""
 
-    def __init__(self, path: Path, ttl: float = SEEN_SECONDS, clock: Clock = time.time) -> None:
-        super().__init__(path, clock)
+    def __init__(
+        self, where: Path | Database, ttl: float = SEEN_SECONDS, clock: Clock = time.time
+    ) -> None:
+        super().__init__(where, clock)
         self.ttl = ttl
 
     def first_time(self, event_id: str) -> bool:
         """True for exactly one caller per id within the TTL, across processes."""
         now = self.clock()
-        with closing(self._connect()) as db:
+        with self.database.transaction() as db:
             if self._sweep_due():
                 db.execute("DELETE FROM seen_events WHERE at < ?", (now - self.ttl,))
             # A stale row (older than the TTL) is replaced, which counts as a first time.
             cursor = db.execute(
                 "INSERT INTO seen_events (id, at) VALUES (?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET at = excluded.at WHERE at < ?",
+                "ON CONFLICT (id) DO UPDATE SET at = excluded.at WHERE seen_events.at < ?",
                 (event_id, now, now - self.ttl),
             )
             return cursor.rowcount == 1
 
 
-class SharedConversations(_SqliteMemory):
-    """`Conversations` in a SQLite file shared by every worker process."""
+class SharedConversations(_SharedMemory):
+    """`Conversations` in a database shared by every worker process (and replica)."""
 
     def __init__(
-        self, path: Path, ttl: float = CONVERSATION_SECONDS, clock: Clock = time.time
+        self, where: Path | Database, ttl: float = CONVERSATION_SECONDS, clock: Clock = time.time
     ) -> None:
-        super().__init__(path, clock)
+        super().__init__(where, clock)
         self.ttl = ttl
 
     def previous(self, conversation: str) -> str | None:
-        with closing(self._connect()) as db:
+        with self.database.transaction() as db:
             row = db.execute(
                 "SELECT question FROM conversations WHERE id = ? AND at >= ?",
                 (conversation, self.clock() - self.ttl),
@@ -146,7 +142,7 @@ class SharedConversations(_SqliteMemory):
 
     def remember(self, conversation: str, question: str) -> None:
         now = self.clock()
-        with closing(self._connect()) as db:
+        with self.database.transaction() as db:
             if self._sweep_due():
                 db.execute("DELETE FROM conversations WHERE at < ?", (now - self.ttl,))
             db.execute(

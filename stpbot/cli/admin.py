@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,11 +13,14 @@ from stpbot.cli.common import (
     embedder,
     limits,
     load_settings,
+    open_state,
     report_build,
 )
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from stpbot.config import Settings
     from stpbot.embedding import Embedder
     from stpbot.index.build import BuildReport
@@ -55,20 +59,44 @@ def index(
         )
 
 
+@contextmanager
+def _claimed(settings: Settings) -> Iterator[None]:
+    """With a shared database, the cluster-wide build lock that served replicas take too."""
+    if settings.database_url is None:
+        yield
+        return
+    from stpbot.chat.postgres import BUILD_LOCK, PostgresDatabase
+
+    database = PostgresDatabase(settings.database_url.get_secret_value(), max_size=1)
+    lock = database.lock(BUILD_LOCK)
+    try:
+        if not lock.acquire():
+            raise StpbotError(
+                "another replica is rebuilding the index; try again when it has finished"
+            )
+        try:
+            yield
+        finally:
+            lock.release()
+    finally:
+        database.close()
+
+
 def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildReport:
     from stpbot.index.build import build_index
 
     progress = BuildBar()
     try:
-        report = build_index(
-            settings.knowledge_dir,
-            settings.index_dir,
-            model,
-            progress,
-            full=full,
-            limits=limits(settings),
-            token_passages=settings.token_passages,
-        )
+        with _claimed(settings):
+            report = build_index(
+                settings.knowledge_dir,
+                settings.index_dir,
+                model,
+                progress,
+                full=full,
+                limits=limits(settings),
+                token_passages=settings.token_passages,
+            )
     finally:
         progress.stop()
     report_build(report)
@@ -145,16 +173,18 @@ def feedback(
 
     from rich.table import Table
 
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.cli.common import print_json
     from stpbot.render.text import printable
 
     settings = load_settings(ctx)
     path = settings.feedback_db
-    if not path.exists():
+    if settings.database_url is None and not path.exists():
         raise StpbotError(f"no feedback yet: {path} does not exist (set STPBOT_FEEDBACK_DB)")
-    salt = settings.feedback_salt
-    result = FeedbackStore(path, salt.get_secret_value() if salt else None).summary(recent)
+    state = open_state(settings)
+    try:
+        result = state.feedback.summary(recent)
+    finally:
+        state.close()
     if as_json:
         print_json(asdict(result))
         return

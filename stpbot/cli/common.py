@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from stpbot.chat.state import SharedState
     from stpbot.config import Settings
     from stpbot.embedding import Embedder
     from stpbot.engine import Engine
@@ -72,6 +73,19 @@ def gate(settings: Settings) -> Gate:
     from stpbot.retrieve.gate import Gate
 
     return Gate(threshold=settings.relevance_threshold, min_coverage=settings.min_coverage)
+
+
+def open_state(settings: Settings) -> SharedState:
+    """The served bot's shared state: SQLite files, or PostgreSQL with a database URL."""
+    from stpbot.chat.state import open_state as open_shared
+
+    salt, url = settings.feedback_salt, settings.database_url
+    return open_shared(
+        database_url=url.get_secret_value() if url else None,
+        memory_db=settings.memory_db,
+        feedback_db=settings.feedback_db,
+        salt=salt.get_secret_value() if salt else None,
+    )
 
 
 def console(stderr: bool = False) -> Console:

@@ -14,6 +14,7 @@ from stpbot.cli.common import (
     gate,
     limits,
     load_settings,
+    open_state,
     report_build,
 )
 from stpbot.errors import StpbotError
@@ -28,10 +29,9 @@ app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
 def open_bot(settings: Settings, frontend: str) -> ChatBot:
     """Load (or build) the index and wire the bot every chat frontend talks to."""
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
-    from stpbot.chat.memory import SharedConversations
 
+    state = open_state(settings)
     live = LiveEngine(
         knowledge_dir=settings.knowledge_dir,
         index_dir=settings.index_dir,
@@ -40,6 +40,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         max_question_chars=settings.max_question_chars,
         limits=limits(settings),
         token_passages=settings.token_passages,
+        build_lock=state.build_lock,
     )
     bar = BuildBar()
     try:
@@ -49,13 +50,13 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
     if report is not None:
         report_build(report)
     live.watch()  # pick up indexes published by `stpbot index` or a rollback
-    salt = settings.feedback_salt
     return ChatBot(
         live,
-        FeedbackStore(settings.feedback_db, salt.get_secret_value() if salt else None),
+        state.feedback,
         frontend=frontend,
         admins=settings.admin_users,
-        conversations=SharedConversations(settings.memory_db),
+        conversations=state.conversations,
+        events=state.seen,
     )
 
 
@@ -234,7 +235,6 @@ def teams(
     warnings.filterwarnings("ignore", message="The bot client is deprecated")
     warnings.filterwarnings("ignore", message="HtmlWidgetSecurityPolicy is in preview")
 
-    from stpbot.chat.memory import SharedSeenEvents
     from stpbot.teams.app import create_app
     from stpbot.teams.server import http_server, run
 
@@ -245,7 +245,7 @@ def teams(
         tenant_id=settings.teams_tenant_id,
         allow_unauthenticated=dev,
         openid_metadata_url=settings.teams_openid_metadata_url,
-        seen=SharedSeenEvents(settings.memory_db),
+        seen=bot.events,
     )
     out.print(f"Serving Teams on http://{host}:{port}/api/messages (health: /healthz)")
     asyncio.run(run(teams_app, http_server(web, host, port)))

@@ -6,7 +6,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from stpbot.chat.memory import SharedSeenEvents
 from stpbot.slack import listeners
 from stpbot.slack.deps import Deps, install
 from stpbot.slack.files import SLACK_FILE_HOSTS
@@ -47,7 +46,7 @@ def create_app(
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
-    deps = deps or Deps(bot, seen=SharedSeenEvents(settings.memory_db))
+    deps = deps or Deps(bot, seen=bot.events)
     app = App(
         client=client,
         signing_secret=secret,

@@ -113,28 +113,19 @@ def block_action(action_id, value, user="U0000001", ephemeral=True, response="r2
     }
 
 
-class SlackServer:
-    """The real Slack app (`create_app` + WSGI guard + waitress) on a loopback port."""
+class SlackClient:
+    """Slack's side of the HTTP protocol: signed events, commands and button presses,
+    sent to the app at `url`, with response URLs on the fake Web API."""
 
-    def __init__(self, app, deps, fake):
-        import threading
+    def __init__(self, url, fake):
+        self.url, self.fake = url, fake
 
-        from stpbot.slack.server import http_server, wsgi_app
+    def health(self):
+        import json
+        import urllib.request
 
-        self.app, self.deps, self.bot, self.fake = app, deps, deps.bot, fake
-        bot = deps.bot
-        health = lambda: asdict(bot.health())  # noqa: E731  as `serve slack` wires it
-        self.server = http_server(wsgi_app(app, SIGNING_SECRET, health), "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._closing = False
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        try:
-            self.server.run()
-        except OSError:
-            if not self._closing:  # closing the socket under select() is expected
-                raise
+        with urllib.request.urlopen(self.url + "/healthz", timeout=10) as response:
+            return json.loads(response.read())
 
     def post(self, body, content_type, headers=None, sign=True, timestamp=None):
         """POST to /slack/events, signed as Slack signs (v0:timestamp:body).
@@ -207,6 +198,30 @@ class SlackServer:
 
         body = json.dumps(payload).replace("__RESPONSE__", self.fake.url + "/response/")
         return self.post(urlencode({"payload": body}), "application/x-www-form-urlencoded")
+
+
+class SlackServer(SlackClient):
+    """The real Slack app (`create_app` + WSGI guard + waitress) on a loopback port."""
+
+    def __init__(self, app, deps, fake):
+        import threading
+
+        from stpbot.slack.server import http_server, wsgi_app
+
+        self.app, self.deps, self.bot = app, deps, deps.bot
+        bot = deps.bot
+        health = lambda: asdict(bot.health())  # noqa: E731  as `serve slack` wires it
+        self.server = http_server(wsgi_app(app, SIGNING_SECRET, health), "127.0.0.1", 0)
+        super().__init__(f"http://127.0.0.1:{self.server.effective_port}", fake)
+        self._closing = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        try:
+            self.server.run()
+        except OSError:
+            if not self._closing:  # closing the socket under select() is expected
+                raise
 
     def settle(self, timeout=30.0):
         """Wait until every request sent so far has been handled and answered: after
