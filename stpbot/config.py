@@ -71,6 +71,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "STPBOT_SLACK_SIGNING_SECRET"),
     )
 
+    # OAuth mode, for one app installed in many workspaces (instead of SLACK_BOT_TOKEN).
+    slack_client_id: str | None = Field(
+        None, validation_alias=AliasChoices("SLACK_CLIENT_ID", "STPBOT_SLACK_CLIENT_ID")
+    )
+    slack_client_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "STPBOT_SLACK_CLIENT_SECRET")
+    )
+    # Where Slack sends users back after they approve; unset: the manifest's redirect URL.
+    slack_redirect_uri: str | None = None
+    # Each workspace's tokens in OAuth mode (without a database URL).
+    slack_installations_db: Path = Path("state/slack-installations.sqlite3")
+
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None
     teams_tenant_id: str | None = None
@@ -92,6 +104,8 @@ class Settings(BaseSettings):
         "teams_app_password",
         "teams_tenant_id",
         "database_url",
+        "slack_client_id",
+        "slack_client_secret",
         mode="before",
     )
     @classmethod
@@ -108,3 +122,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Whether the Slack app installs into workspaces through OAuth."""
+        return bool(self.slack_client_id and self.slack_client_secret)

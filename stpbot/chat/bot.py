@@ -102,6 +102,7 @@ class ChatBot:
         conversations: ConversationLog | None = None,
         events: EventLog | None = None,
         uploads: bool | None = None,
+        also_admin: Callable[[str], bool] | None = None,
     ) -> None:
         self.live = live
         self.feedback = feedback
@@ -110,13 +111,16 @@ class ChatBot:
         # frontend that cannot take them does not offer it.
         self.uploads = True if uploads is None else uploads
         self.admins = frozenset(admins)
+        # Admins a frontend knows of itself: in Slack's OAuth mode, whoever installed the
+        # app in their workspace.
+        self.also_admin = also_admin
         self.conversations = conversations or Conversations()
         # Deliveries already handled: a platform's retry, or the same event sent to
         # another worker or replica, is answered once.
         self.events = events or SeenEvents()
 
     def is_admin(self, user: str) -> bool:
-        return user in self.admins
+        return user in self.admins or bool(self.also_admin and self.also_admin(user))
 
     @property
     def topics(self) -> tuple[Topic, ...]:

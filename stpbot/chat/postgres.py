@@ -55,6 +55,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (answer_id, user_hash)
     );
     """,
+    # Slack installations per workspace and OAuth states (slack/installations.py).
+    """
+    CREATE TABLE slack_installations (
+        client_id TEXT NOT NULL,
+        enterprise_id TEXT NOT NULL,
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        installed_at DOUBLE PRECISION NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (client_id, enterprise_id, team_id, user_id)
+    );
+    CREATE TABLE slack_oauth_states (
+        state TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL
+    );
+    """,
 )
 
 _PLACEHOLDER = re.compile(r"\?")

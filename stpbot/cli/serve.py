@@ -20,18 +20,26 @@ from stpbot.cli.common import (
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from stpbot.chat.bot import ChatBot
+    from stpbot.chat.state import SharedState
     from stpbot.config import Settings
+    from stpbot.slack.installations import DatabaseInstallationStore
 
 app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
 
 
-def open_bot(settings: Settings, frontend: str) -> ChatBot:
+def open_bot(
+    settings: Settings,
+    frontend: str,
+    state: SharedState,
+    also_admin: Callable[[str], bool] | None = None,
+) -> ChatBot:
     """Load (or build) the index and wire the bot every chat frontend talks to."""
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.live_engine import LiveEngine
 
-    state = open_state(settings)
     live = LiveEngine(
         knowledge_dir=settings.knowledge_dir,
         index_dir=settings.index_dir,
@@ -57,6 +65,7 @@ def open_bot(settings: Settings, frontend: str) -> ChatBot:
         admins=settings.admin_users,
         conversations=state.conversations,
         events=state.seen,
+        also_admin=also_admin,
     )
 
 
@@ -97,11 +106,27 @@ def _logging(level: str) -> None:
     )
 
 
-def _slack_app(settings: Settings, bot: ChatBot, socket_mode: bool) -> Any:
+def _slack_bot(settings: Settings) -> tuple[ChatBot, DatabaseInstallationStore | None]:
+    """The bot, and in OAuth mode the workspaces' installations (their installers are
+    the workspaces' admins)."""
+    from stpbot.slack.app import installation_store
+
+    state = open_state(settings)
+    installations = installation_store(settings, state.database)
+    also_admin = installations.installed_by if installations else None
+    return open_bot(settings, "slack", state, also_admin), installations
+
+
+def _slack_app(
+    settings: Settings,
+    bot: ChatBot,
+    socket_mode: bool,
+    installations: DatabaseInstallationStore | None = None,
+) -> Any:
     from stpbot.slack.app import create_app
 
     try:
-        return create_app(settings, bot, socket_mode=socket_mode)
+        return create_app(settings, bot, socket_mode=socket_mode, installations=installations)
     except Exception as exc:
         # Bolt checks the token with auth.test at start-up; say why it failed, in one line.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -112,8 +137,8 @@ def _slack_http(settings: Settings) -> tuple[Any, ChatBot]:
     """The guarded WSGI application of one worker, with its bot."""
     from stpbot.slack.server import wsgi_app
 
-    bot = open_bot(settings, "slack")
-    slack_app = _slack_app(settings, bot, socket_mode=False)
+    bot, installations = _slack_bot(settings)
+    slack_app = _slack_app(settings, bot, socket_mode=False, installations=installations)
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
     return wsgi_app(slack_app, secret, lambda: _health(bot)), bot
@@ -164,14 +189,17 @@ def slack(
     """Run the Slack app: Socket Mode (needs SLACK_APP_TOKEN) or, with --http, Slack's
     Events API, commands and buttons on /slack/events, with GET /healthz."""
     settings = load_settings(ctx)
-    if settings.slack_bot_token is None:
+    if settings.slack_oauth and not http:
+        raise StpbotError("OAuth mode (SLACK_CLIENT_ID) serves the install flow over --http")
+    if settings.slack_bot_token is None and not settings.slack_oauth:
         raise StpbotError("SLACK_BOT_TOKEN is not set; see the README's Slack section")
     if http and settings.slack_signing_secret is None:
         raise StpbotError("SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack")
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     if not http and not app_token.startswith("xapp-"):
         raise StpbotError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token); or run with --http")
-    _check_token(settings)
+    if not settings.slack_oauth:
+        _check_token(settings)  # in OAuth mode each workspace's token comes with its install
     _logging(settings.log_level)
     out = console(stderr=True)
     if http and workers > 1:
@@ -195,7 +223,7 @@ def slack(
     else:
         from stpbot.slack.server import socket_mode_handler
 
-        slack_app = _slack_app(settings, open_bot(settings, "slack"), socket_mode=True)
+        slack_app = _slack_app(settings, _slack_bot(settings)[0], socket_mode=True)
         out.print("Connecting to Slack in Socket Mode")
         socket_mode_handler(slack_app, app_token).start()  # type: ignore[no-untyped-call]
 
@@ -228,7 +256,7 @@ def teams(
             markup=False,
         )
     _logging(settings.log_level)
-    bot = open_bot(settings, "teams")
+    bot = open_bot(settings, "teams", open_state(settings))
     import warnings
 
     # The SDK's notices about its own internals are not for the person running the bot.

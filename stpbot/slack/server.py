@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("stpbot.slack")
 
 EVENTS_PATH = "/slack/events"
+# OAuth mode: the "Add to Slack" link, and where Slack sends the user back with a code.
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000  # Slack's payloads are a few kB; anything near this is not Slack.
 SERVER_THREADS = 16
@@ -61,6 +64,11 @@ def wsgi_app(
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _reply(start_response, "200 OK", health())
+        if path in (INSTALL_PATH, REDIRECT_PATH) and method == "GET":
+            # A browser, not Slack, asks for these: Bolt's OAuth flow checks the
+            # one-time state instead of a signature (404 when OAuth is off).
+            environ["wsgi.input"] = io.BytesIO(b"")
+            return bolt(environ, start_response)
         if path != EVENTS_PATH:
             return _reply(start_response, "404 Not Found", {"error": "not found"})
         if method != "POST":

@@ -25,6 +25,8 @@ class FakeSlack:
         self.files = {}  # name -> bytes, served at /files/<name> to the bot token only
         self._cond = threading.Condition()
         self._failures = {}
+        self._grants = {}  # OAuth code -> (team id, bot token, installing user)
+        self.teams = {BOT_TOKEN: "T0001"}  # bot token -> its workspace, for auth.test
         self._ts = itertools.count(1)
         fake = self
 
@@ -66,6 +68,10 @@ class FakeSlack:
         handler.end_headers()
         handler.wfile.write(body)
 
+    def grant(self, code, team_id, token, installer):
+        """Let `code` be exchanged once (oauth.v2.access) for a bot token of `team_id`."""
+        self._grants[code] = (team_id, token, installer)
+
     def fail_next(self, method, status=200, body=None, headers=None):
         self._failures.setdefault(method, []).append((status, body, headers or {}))
 
@@ -92,20 +98,24 @@ class FakeSlack:
             self._send(handler, status, body or {"ok": False, "error": "ratelimited"}, headers)
             return
         self._record(method, args, handler.headers)
-        self._send(handler, 200, self._result(method, args))
+        self._send(handler, 200, self._result(method, args, handler.headers))
 
     def _record(self, method, args, headers):
         with self._cond:
             self.calls.append((method, args, dict(headers)))
             self._cond.notify_all()
 
-    def _result(self, method, args):
+    def _result(self, method, args, headers=None):
+        if method == "oauth.v2.access":
+            return self._exchange(args, (headers or {}).get("Authorization", ""))
         if method == "auth.test":
+            token = (headers or {}).get("Authorization", "").removeprefix("Bearer ")
+            token = args.get("token") or token
             return {
                 "ok": True,
                 "user_id": BOT_USER,
                 "bot_id": "BBOT0001",
-                "team_id": "T0001",
+                "team_id": self.teams.get(token, "T0001"),
                 "user": "stpbot",
                 "team": "Test",
                 "url": "https://test.slack.com/",
@@ -120,6 +130,33 @@ class FakeSlack:
         if method == "response_url":
             return {"ok": True}
         return {"ok": True}
+
+    def _exchange(self, args, authorization):
+        """oauth.v2.access as Slack answers it for a bot install; a code works once, for
+        an app that authenticates (HTTP Basic: client id and secret)."""
+        import base64
+
+        scheme, _, encoded = authorization.partition(" ")
+        client = base64.b64decode(encoded).decode() if scheme == "Basic" else ""
+        if not client.partition(":")[2]:
+            return {"ok": False, "error": "invalid_client_id"}
+        grant = self._grants.pop(args.get("code"), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, token, installer = grant
+        self.teams[token] = team_id
+        return {
+            "ok": True,
+            "app_id": "A0001",
+            "authed_user": {"id": installer},
+            "scope": "app_mentions:read,chat:write,commands,files:read,im:history,reactions:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER,
+            "team": {"id": team_id, "name": f"Workspace {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     @staticmethod
     def _send(handler, status, body, headers=None):

@@ -82,17 +82,16 @@ def process_table():
 
 def slack_server_env(fake_url, knowledge, index, state, **extra):
     """The environment of a served Slack bot talking to the fake Web API at `fake_url`."""
-    return cli_environment(
-        "SLACK_",
-        STPBOT_KNOWLEDGE_DIR=str(knowledge),
-        STPBOT_INDEX_DIR=str(index),
-        STPBOT_FEEDBACK_DB=str(state / "feedback.sqlite3"),
-        STPBOT_MEMORY_DB=str(state / "memory.sqlite3"),
-        STPBOT_SLACK_API_URL=fake_url + "/api/",
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        **extra,
-    )
+    settings = {
+        "STPBOT_KNOWLEDGE_DIR": str(knowledge),
+        "STPBOT_INDEX_DIR": str(index),
+        "STPBOT_FEEDBACK_DB": str(state / "feedback.sqlite3"),
+        "STPBOT_MEMORY_DB": str(state / "memory.sqlite3"),
+        "STPBOT_SLACK_API_URL": fake_url + "/api/",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    return cli_environment("SLACK_", **{**settings, **extra})
 
 
 def slack_server_command(port, *extra):
@@ -111,13 +110,15 @@ def slack_settings(fake, tmp_path, **extra):
     from stpbot.config import Settings
 
     return Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.url + "/api/",
-        admin_users=[ADMIN],
-        feedback_db=tmp_path / "feedback.sqlite3",
-        memory_db=tmp_path / "memory.sqlite3",
-        **extra,
+        **{
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake.url + "/api/",
+            "admin_users": [ADMIN],
+            "feedback_db": tmp_path / "feedback.sqlite3",
+            "memory_db": tmp_path / "memory.sqlite3",
+            **extra,
+        }
     )
 
 

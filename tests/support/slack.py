@@ -154,30 +154,30 @@ class SlackClient:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(), time.perf_counter() - started
 
-    def event(self, event, event_id, headers=None):
+    def event(self, event, event_id, headers=None, team="T0001"):
         import json
 
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": "T0001",
+            "team_id": team,
             "api_app_id": "A0001",
             "event": event,
             "type": "event_callback",
             "event_id": event_id,
             "event_time": 1700000000,
             "authorizations": [
-                {"enterprise_id": None, "team_id": "T0001", "user_id": BOT_USER, "is_bot": True}
+                {"enterprise_id": None, "team_id": team, "user_id": BOT_USER, "is_bot": True}
             ],
             "is_ext_shared_channel": False,
         }
         return self.post(json.dumps(envelope), "application/json", headers)
 
-    def command(self, text, user="U0000001", channel="C0000001", response="r1"):
+    def command(self, text, user="U0000001", channel="C0000001", response="r1", team="T0001"):
         from urllib.parse import urlencode
 
         form = {
             "token": "legacy-verification-token",
-            "team_id": "T0001",
+            "team_id": team,
             "team_domain": "test",
             "channel_id": channel,
             "channel_name": "engagement",
