@@ -196,3 +196,23 @@ def test_a_same_size_edit_with_its_time_restored_is_caught_at_start_up_and_by_ve
     assert "index file passages.jsonl is damaged or missing" in checked.stderr
     target.write_bytes(data)
     assert "files match their SHA-256" in run_cli("index", "--verify", index=index).stdout
+
+
+def test_a_record_on_a_read_only_filesystem_is_skipped_without_an_error(tmp_path):
+    # A container with a read-only root: the check is redone next start, nothing fails.
+    import subprocess
+
+    from stpbot.index.integrity import read_record, write_record
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(folder)], check=False, capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a read-only filesystem needs root here")
+    try:
+        write_record(folder / "verified.json", {"a": [1, 2]})
+        assert read_record(folder / "verified.json") == {}
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)

@@ -199,3 +199,22 @@ def test_workers_that_cannot_load_the_index_stop_the_server_with_one_line(
     assert result.returncode != 0
     assert "Error: index file vectors.faiss is damaged or missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_stop_answers_what_was_already_acknowledged_and_exits_at_once(served, fake_slack, slack):
+    url, _, process = served
+    slack.url = url
+    roots = [f"1700007000.{n:06d}" for n in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        statuses = pool.map(
+            lambda ts: slack.event(mention(f"<@{BOT_USER}> who criticised STPs?", ts=ts), ts)[0],
+            roots,
+        )
+        assert set(statuses) == {200}
+    started = time.monotonic()
+    process.terminate()  # SIGTERM, as a container runtime or Kubernetes stops it
+    process.wait(30)
+    assert process.returncode == 0
+    assert time.monotonic() - started < 5
+    answered = {a.get("thread_ts") for a in fake_slack.of("chat.postMessage")}
+    assert answered >= set(roots)  # none of the acknowledged mentions was dropped

@@ -25,9 +25,12 @@ if TYPE_CHECKING:
     from stpbot.chat.bot import ChatBot
     from stpbot.chat.state import SharedState
     from stpbot.config import Settings
+    from stpbot.slack.deps import Deps
     from stpbot.slack.installations import DatabaseInstallationStore
 
 app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
+# On stop, how long answers already acknowledged may take to be posted.
+DRAIN_SECONDS = 10.0
 
 
 def open_bot(
@@ -122,26 +125,56 @@ def _slack_app(
     bot: ChatBot,
     socket_mode: bool,
     installations: DatabaseInstallationStore | None = None,
+    deps: Deps | None = None,
 ) -> Any:
     from stpbot.slack.app import create_app
 
     try:
-        return create_app(settings, bot, socket_mode=socket_mode, installations=installations)
+        return create_app(
+            settings, bot, socket_mode=socket_mode, installations=installations, deps=deps
+        )
     except Exception as exc:
         # Bolt checks the token with auth.test at start-up; say why it failed, in one line.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StpbotError(f"cannot start the Slack app: {reason}") from exc
 
 
-def _slack_http(settings: Settings) -> tuple[Any, ChatBot]:
-    """The guarded WSGI application of one worker, with its bot."""
+def _slack_http(settings: Settings) -> tuple[Any, Deps]:
+    """The guarded WSGI application of one worker, with its answer workers."""
+    from stpbot.slack.deps import Deps
     from stpbot.slack.server import wsgi_app
 
     bot, installations = _slack_bot(settings)
-    slack_app = _slack_app(settings, bot, socket_mode=False, installations=installations)
+    deps = Deps(bot, seen=bot.events)
+    slack_app = _slack_app(settings, bot, socket_mode=False, installations=installations, deps=deps)
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
-    return wsgi_app(slack_app, secret, lambda: _health(bot)), bot
+    return wsgi_app(slack_app, secret, lambda: _health(bot)), deps
+
+
+def _serve_until_stopped(server: Any, deps: Deps) -> None:
+    """Serve until SIGTERM or SIGINT, then answer what was already taken and exit.
+
+    A container's PID 1 ignores SIGTERM unless it handles it; here it stops waitress
+    taking requests (waitress shuts down on SystemExit), and the answers already
+    acknowledged are posted before the process ends, for at most DRAIN_SECONDS.
+    """
+    import signal
+
+    def stop(signum: int, _: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        server.close()
+        if not deps.drain(DRAIN_SECONDS):
+            logging.getLogger("stpbot.slack").warning(
+                "stopped with answers still unsent after %.0f s", DRAIN_SECONDS
+            )
 
 
 def _ensure_index(settings: Settings) -> None:
@@ -216,10 +249,10 @@ def slack(
     if http:
         from stpbot.slack.server import http_server
 
-        application, _ = _slack_http(settings)
+        application, deps = _slack_http(settings)
         server = http_server(application, host, port)
         out.print(f"Serving Slack on http://{host}:{port}/slack/events (health: /healthz)")
-        server.run()
+        _serve_until_stopped(server, deps)
     else:
         from stpbot.slack.server import socket_mode_handler
 

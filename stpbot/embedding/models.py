@@ -38,7 +38,9 @@ def resolve_model(name: str) -> str:
 def fingerprint(location: str) -> str:
     """Cheap identity of a model's weights: a local folder's file sizes and times.
 
-    A hub name is its own fingerprint (the hub copy is not ours to watch).
+    Times count in whole seconds: image layers and some copies keep no more, and an
+    export must still match its model after `COPY --from`. A hub name is its own
+    fingerprint (the hub copy is not ours to watch).
     """
     folder = Path(location)
     if not folder.is_dir():
@@ -47,7 +49,7 @@ def fingerprint(location: str) -> str:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in {".safetensors", ".bin", ".json", ".txt"}:
             stat = path.stat()
-            parts.append(f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
+            parts.append(f"{path.relative_to(folder)}:{stat.st_size}:{int(stat.st_mtime)}")
     return "|".join(parts)
 
 

@@ -10,6 +10,7 @@ so a damaged or replaced file is still hashed and caught.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -62,7 +63,9 @@ def write_record(path: Path, data: dict[str, Any]) -> None:
         temporary.write_text(json.dumps(data), encoding="utf-8")
         temporary.replace(path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        # On a read-only filesystem the clean-up fails too: that is no error either.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def record_verified(folder: Path, names: list[str]) -> None:
