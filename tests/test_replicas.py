@@ -191,3 +191,25 @@ def test_a_reindex_on_one_replica_is_refused_on_the_other_and_both_swap_after(re
     assert posted
     answer = next(a for a in fake_slack.of("chat.postMessage") if a.get("thread_ts") == "1.5")
     assert "dial-a-ride" in section_texts(answer["blocks"])
+
+
+def test_replicas_starting_on_a_stale_shared_index_build_it_once(
+    fake_slack, workspace, database_url, tmp_path
+):
+    knowledge, index = workspace
+    (knowledge / "northshire-transport.md").write_text(_long_report(60), encoding="utf-8")
+    started = []
+    for name in ("a", "b"):
+        state = tmp_path / f"state-{name}"
+        state.mkdir()
+        started.append(_start(fake_slack, knowledge, index, state, database_url))
+    try:
+        healths = [_wait_healthy(process, client, timeout=300) for process, client in started]
+        assert [h["documents"] for h in healths] == [6, 6]
+    finally:
+        logs = []
+        for process, _ in started:
+            process.terminate()
+            logs.append(process.communicate(timeout=30)[1])
+    builds = [log for log in logs if "indexed 6 documents" in log]
+    assert len(builds) == 1, logs

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from stpbot.retrieve.gate import Gate
 
 log = logging.getLogger(__name__)
+# How long a starting replica waits for another's build of the shared index.
+START_WAIT_SECONDS = 30 * 60
 
 
 class _Progress:
@@ -95,19 +97,40 @@ class LiveEngine:
         )
 
     def open(self, progress: BuildProgress | None = None) -> BuildReport | None:
-        """Load the index (building it first if missing or stale); returns the build report."""
-        report = ensure_built(
-            self.knowledge_dir,
-            self.index_dir,
-            self.embedder,
-            progress,
-            limits=self.limits,
-            token_passages=self.token_passages,
-        )
+        """Load the index (building it first if missing or stale); returns the build report.
+
+        Replicas starting together on a stale shared index build it once: each waits
+        for the cluster's build lock, and the later ones find the index current.
+        """
+        self._wait_for_build_lock()
+        try:
+            report = ensure_built(
+                self.knowledge_dir,
+                self.index_dir,
+                self.embedder,
+                progress,
+                limits=self.limits,
+                token_passages=self.token_passages,
+            )
+        finally:
+            if self.build_lock is not None:
+                self.build_lock.release()
         # A server checks every file once at start-up: the fast path of later loads
         # trusts files whose size and time are unchanged since they were checked.
         self._engine = self._load(full_check=True)
         return report
+
+    def _wait_for_build_lock(self) -> None:
+        if self.build_lock is None:
+            return
+        deadline = time.monotonic() + START_WAIT_SECONDS
+        while not self.build_lock.acquire():
+            if time.monotonic() > deadline:
+                raise StpbotError(
+                    "another replica has been building the index for "
+                    f"{START_WAIT_SECONDS / 60:.0f} minutes; not starting"
+                )
+            time.sleep(1.0)
 
     @property
     def engine(self) -> Engine:
