@@ -210,7 +210,9 @@ def slack(
     http: Annotated[
         bool, typer.Option("--http", help="Serve the Events API over HTTP instead of Socket Mode")
     ] = False,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port (with --http)")] = 3000,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="PORT", help="HTTP port (with --http)")
+    ] = 3000,
     host: Annotated[str, typer.Option(help="HTTP address to bind (with --http)")] = "0.0.0.0",
     workers: Annotated[
         int,
@@ -264,7 +266,7 @@ def slack(
 @app.command("teams")
 def teams(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port")] = 3978,
+    port: Annotated[int, typer.Option(min=1, max=65535, envvar="PORT", help="HTTP port")] = 3978,
     host: Annotated[str, typer.Option(help="HTTP address to bind")] = "0.0.0.0",
 ) -> None:
     """Run the Teams app: POST /api/messages (Bot Framework JWTs required) and GET /healthz."""
