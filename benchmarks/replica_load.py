@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from corpus import questions  # noqa: E402
-from slack_load import IN_FLIGHT, TimedFake, _answered, _mention, _post  # noqa: E402
+from slack_load import (  # noqa: E402
+    IN_FLIGHT,
+    TimedFake,
+    _answered,
+    _mention,
+    _post,
+    answered_summary,
+)
 
 from tests.support import free_port, slack_server_command, slack_server_env  # noqa: E402
 from tests.support.postgres import PostgresServer, binaries  # noqa: E402
@@ -80,23 +86,13 @@ def run(replicas: int, work: Path, database_url: str | None) -> dict[str, float]
         while _answered(fake) < SENT and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1.0)  # a duplicate would arrive now
-        posts = [a for m, a, _ in fake.calls if m == "chat.postMessage"]
-        per_thread = Counter(a["thread_ts"] for a in posts)
-        first: dict[str, float] = {}
-        for a in posts:
-            first.setdefault(a["thread_ts"], a["__at"])
-        latencies = sorted(first[ts] - sent_at[ts] for ts in first)
-        finished = max(first.values()) if first else started
+        summary = answered_summary(fake, sent_at, started)
         return {
             "replicas": replicas,
             "state": "postgresql" if database_url else "sqlite",
             "sent": SENT,
             "acked": sum(s == 200 for s in statuses),
-            "answered": len(per_thread),
-            "duplicates": sum(c - 1 for c in per_thread.values()),
-            "rate": round(len(per_thread) / max(finished - started, 1e-9), 1),
-            "p50": round(latencies[len(latencies) // 2], 3),
-            "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 3),
+            **{key: round(value, 3) for key, value in summary.items()},
         }
     finally:
         for process, _ in servers:

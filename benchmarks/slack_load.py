@@ -90,6 +90,25 @@ def _answered(fake: FakeSlack) -> int:
     return len({a.get("thread_ts") for m, a, _ in list(fake.calls) if m == "chat.postMessage"})
 
 
+def answered_summary(fake: FakeSlack, sent_at: dict[str, float], started: float) -> dict:
+    """How the answers posted to `fake` fared: counts, rate and request-to-post latency."""
+    posts = [a for m, a, _ in fake.calls if m == "chat.postMessage"]
+    per_thread = Counter(a["thread_ts"] for a in posts)
+    first: dict[str, float] = {}
+    for a in posts:
+        first.setdefault(a["thread_ts"], a["__at"])
+    latencies = sorted(first[ts] - sent_at[ts] for ts in first)
+    finished = max(first.values()) if first else started
+    return {
+        "seconds": finished - started,
+        "answered": len(per_thread),
+        "duplicates": sum(c - 1 for c in per_thread.values()),
+        "rate": len(per_thread) / max(finished - started, 1e-9),
+        "p50": latencies[len(latencies) // 2] if latencies else float("nan"),
+        "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+    }
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and its children."""
     return sum(cpu for child, parent, cpu in process_table() if pid in (child, parent))
@@ -155,26 +174,14 @@ def run_load(
         bot_cpu = _cpu_seconds(server.pid) - bot_cpu
         own_cpu = time.process_time() - own_cpu
         time.sleep(1.0)  # a duplicate would arrive now
-        posts = [a for m, a, _ in fake.calls if m == "chat.postMessage"]
-        per_thread = Counter(a["thread_ts"] for a in posts)
-        first = {}
-        for a in posts:
-            first.setdefault(a["thread_ts"], a["__at"])
-        latencies = sorted(first[ts] - sent_at[ts] for ts in first)
-        finished = max(first.values()) if first else started
         return {
             "sent": sent,
             "concurrency": IN_FLIGHT,
             "paced": rate or 0.0,
             "bot_cpu": bot_cpu,
             "load_cpu": own_cpu,
-            "seconds": finished - started,
             "acked": sum(s == 200 for s in statuses),
-            "answered": len(per_thread),
-            "duplicates": sum(c - 1 for c in per_thread.values()),
-            "rate": len(per_thread) / max(finished - started, 1e-9),
-            "p50": latencies[len(latencies) // 2] if latencies else float("nan"),
-            "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+            **answered_summary(fake, sent_at, started),
         }
     finally:
         server.terminate()

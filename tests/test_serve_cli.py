@@ -50,6 +50,15 @@ def test_socket_mode_needs_an_app_token(run_cli):
     )
 
 
+def test_oauth_mode_serves_over_http_only(run_cli):
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"}
+    result = run_cli("serve", "slack", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: OAuth mode (SLACK_CLIENT_ID) serves the install flow over --http"
+    )
+
+
 def test_a_rejected_token_is_one_line(run_cli, fake_slack):
     fake_slack.fail_next("auth.test", body={"ok": False, "error": "invalid_auth"})
     env = {
