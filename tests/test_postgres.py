@@ -198,3 +198,17 @@ def test_a_command_line_build_waits_for_no_replica_and_says_one_is_running(
     )
     holder.release()
     assert run_cli("index", knowledge=knowledge, index=index, env=env).returncode == 0
+
+
+def test_a_command_line_build_can_wait_for_the_other_replica(run_cli, database_url, workspace):
+    import threading
+
+    knowledge, index = workspace
+    holder = PostgresDatabase(database_url).lock(BUILD_LOCK)
+    assert holder.acquire()
+    threading.Timer(2.0, holder.release).start()  # the other replica's build ends
+    started = time.monotonic()
+    env = {"STPBOT_DATABASE_URL": database_url}
+    result = run_cli("index", "--wait", knowledge=knowledge, index=index, env=env)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 2.0

@@ -40,6 +40,12 @@ def index(
     verify: Annotated[
         bool, typer.Option(help="Hash every file of the live index against its manifest, and stop")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="With a shared database: wait for another replica's build instead of refusing"
+        ),
+    ] = False,
 ) -> None:
     """Build or update the index from the knowledge folder."""
     settings = load_settings(ctx)
@@ -50,7 +56,7 @@ def index(
         _verify(settings)
         return
     model = embedder(settings)
-    report = _build(settings, model, full)
+    report = _build(settings, model, full, wait=wait)
     if watch:
         _watch(settings, model)
     if report.skipped:
@@ -60,20 +66,25 @@ def index(
 
 
 @contextmanager
-def _claimed(settings: Settings) -> Iterator[None]:
-    """With a shared database, the cluster-wide build lock that served replicas take too."""
+def _claimed(settings: Settings, wait: bool = False) -> Iterator[None]:
+    """With a shared database, the cluster-wide build lock that served replicas take too;
+    refused while another holds it, or (`wait`) waited for."""
     if settings.database_url is None:
         yield
         return
+    import time
+
     from stpbot.chat.postgres import BUILD_LOCK, PostgresDatabase
 
     database = PostgresDatabase(settings.database_url.get_secret_value(), max_size=1)
     lock = database.lock(BUILD_LOCK)
     try:
-        if not lock.acquire():
-            raise StpbotError(
-                "another replica is rebuilding the index; try again when it has finished"
-            )
+        while not lock.acquire():
+            if not wait:
+                raise StpbotError(
+                    "another replica is rebuilding the index; try again when it has finished"
+                )
+            time.sleep(1.0)
         try:
             yield
         finally:
@@ -82,12 +93,14 @@ def _claimed(settings: Settings) -> Iterator[None]:
         database.close()
 
 
-def _build(settings: Settings, model: Embedder, full: bool = False) -> BuildReport:
+def _build(
+    settings: Settings, model: Embedder, full: bool = False, *, wait: bool = False
+) -> BuildReport:
     from stpbot.index.build import build_index
 
     progress = BuildBar()
     try:
-        with _claimed(settings):
+        with _claimed(settings, wait):
             report = build_index(
                 settings.knowledge_dir,
                 settings.index_dir,

@@ -199,7 +199,8 @@ def _ensure_index(settings: Settings) -> None:
     if not stale():
         return
     dirs = ["--knowledge-dir", str(settings.knowledge_dir), "--index-dir", str(settings.index_dir)]
-    subprocess.run([sys.executable, "-m", "stpbot", *dirs, "index"], check=False)
+    # --wait: another replica may be building the shared index right now.
+    subprocess.run([sys.executable, "-m", "stpbot", *dirs, "index", "--wait"], check=False)
     if stale():
         raise StpbotError("the index could not be built (see above); the bot was not started")
 
