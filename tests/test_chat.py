@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from stpbot.chat.commands import Kind, parse_command
-from stpbot.chat.feedback import FeedbackStore
-from stpbot.chat.memory import Conversations, SeenEvents
+from stpbot.state.feedback import FeedbackStore
+from stpbot.state.memory import Conversations, SeenEvents
 from tests.support import FakeClock
 
 
@@ -79,7 +79,7 @@ def test_the_salt_is_kept_apart_from_the_hashes_it_salts(tmp_path):
     import hashlib
     import stat
 
-    from stpbot.chat.feedback import salt_file
+    from stpbot.state.feedback import salt_file
 
     db = tmp_path / "f.sqlite3"
     store = FeedbackStore(db)
@@ -99,7 +99,7 @@ def test_the_salt_is_kept_apart_from_the_hashes_it_salts(tmp_path):
 
 
 def test_a_salt_kept_in_an_older_database_moves_out_and_keeps_its_hashes(tmp_path):
-    from stpbot.chat.feedback import salt_file
+    from stpbot.state.feedback import salt_file
 
     db = tmp_path / "old.sqlite3"
     FeedbackStore(db)

@@ -89,8 +89,8 @@ def test_running_bot_switches_to_a_published_index_without_dropping_questions(
     workspace, embedder, tmp_path, run_cli
 ):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
+    from stpbot.state.feedback import FeedbackStore
 
     knowledge, index = workspace
     live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)

@@ -6,7 +6,7 @@ import multiprocessing
 
 import pytest
 
-from stpbot.chat.memory import SharedConversations, SharedSeenEvents
+from stpbot.state.memory import SharedConversations, SharedSeenEvents
 from tests.support import FakeClock
 
 IDS = [f"Ev{i}" for i in range(200)]

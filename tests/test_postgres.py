@@ -8,10 +8,10 @@ import time
 import psycopg
 import pytest
 
-from stpbot.chat.feedback import FeedbackStore
-from stpbot.chat.memory import SharedConversations, SharedSeenEvents
-from stpbot.chat.postgres import BUILD_LOCK, MIGRATIONS, PostgresDatabase
 from stpbot.errors import StpbotError
+from stpbot.state.feedback import FeedbackStore
+from stpbot.state.memory import SharedConversations, SharedSeenEvents
+from stpbot.state.postgres import BUILD_LOCK, MIGRATIONS, PostgresDatabase
 from tests.support import FakeClock
 
 IDS = [f"Ev{i}" for i in range(200)]

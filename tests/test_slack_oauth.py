@@ -43,10 +43,10 @@ def _get(url, path, cookie=None):
 
 def _oauth_app(fake, tmp_path, built, embedder, database=None):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
     from stpbot.slack.app import create_app, installation_store
     from stpbot.slack.deps import Deps
+    from stpbot.state.feedback import FeedbackStore
 
     settings = slack_settings(
         fake,
@@ -98,7 +98,7 @@ def _posted_with(fake, token):
 def oauth_slack(request, fake_slack, tmp_path, built, embedder):
     database = None
     if request.param == "postgresql":
-        from stpbot.chat.postgres import PostgresDatabase
+        from stpbot.state.postgres import PostgresDatabase
 
         database = PostgresDatabase(request.getfixturevalue("database_url"))
     server, installations = _oauth_app(fake_slack, tmp_path, built, embedder, database)

@@ -25,11 +25,11 @@ class RecordingSocket:
 @pytest.fixture
 def socket_app(fake_slack, tmp_path, built, embedder):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
     from stpbot.slack.server import socket_mode_handler
+    from stpbot.state.feedback import FeedbackStore
 
     knowledge, index = built
     settings = slack_settings(fake_slack, tmp_path)

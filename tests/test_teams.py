@@ -78,8 +78,8 @@ def keys():
 @pytest.fixture
 def teams_bot(built, embedder, tmp_path):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
+    from stpbot.state.feedback import FeedbackStore
 
     knowledge, index = built
     live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
@@ -255,8 +255,8 @@ def test_admin_reindex_edits_one_message_in_place_as_it_goes(
     workspace, embedder, tmp_path, connector
 ):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
+    from stpbot.state.feedback import FeedbackStore
 
     knowledge, index = workspace
     live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
@@ -302,8 +302,8 @@ def file_host(tmp_path, monkeypatch):
 @pytest.fixture
 def teams_workspace(workspace, embedder, tmp_path, file_host):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
+    from stpbot.state.feedback import FeedbackStore
 
     knowledge, index = workspace
     live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from stpbot.answers import Answer
 from stpbot.chat.commands import Command, Kind
-from stpbot.chat.memory import ConversationLog, Conversations, EventLog, SeenEvents
 from stpbot.chat.replies import (
     AnswerReply,
     ComparisonReply,
@@ -31,6 +30,7 @@ from stpbot.defaults import MB
 from stpbot.errors import DocumentError, QuestionError
 from stpbot.ingest import LOADERS, NOT_DOCUMENTS
 from stpbot.ingest.limits import Limits
+from stpbot.state.memory import ConversationLog, Conversations, EventLog, SeenEvents
 from stpbot.wording import (
     ADD_HELP,
     ADD_HELP_NO_UPLOADS,
@@ -45,9 +45,9 @@ from stpbot.wording import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
     from stpbot.chat.replies import ReindexOutcome, ReindexProgress
+    from stpbot.state.feedback import FeedbackStore
     from stpbot.topics import Topic
 
 PAGE = 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from stpbot.chat.replies import ReindexOutcome, ReindexProgress
 from stpbot.defaults import DEFAULT_TOKEN_PASSAGES, MAX_QUESTION_CHARS
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from stpbot.index.build import BuildProgress, BuildReport
     from stpbot.ingest.limits import Limits
     from stpbot.retrieve.gate import Gate
+    from stpbot.state.database import BuildLock
 
 log = logging.getLogger(__name__)
 # How long a starting replica waits for another's build of the shared index.
@@ -45,16 +46,6 @@ class _Progress:
     def advance(self, count: int) -> None:
         self.done += count
         self.callback(ReindexProgress(self.done, self.total))
-
-
-class BuildLock(Protocol):
-    """A lock every replica of the bot sees (a PostgreSQL advisory lock)."""
-
-    def acquire(self) -> bool:
-        """Take it if free; never waits."""
-        ...
-
-    def release(self) -> None: ...
 
 
 class LiveEngine:

@@ -74,7 +74,7 @@ def _claimed(settings: Settings, wait: bool = False) -> Iterator[None]:
         return
     import time
 
-    from stpbot.chat.postgres import BUILD_LOCK, PostgresDatabase
+    from stpbot.state.postgres import BUILD_LOCK, PostgresDatabase
 
     database = PostgresDatabase(settings.database_url.get_secret_value(), max_size=1)
     lock = database.lock(BUILD_LOCK)

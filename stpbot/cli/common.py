@@ -17,13 +17,13 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from stpbot.chat.state import SharedState
     from stpbot.config import Settings
     from stpbot.embedding import Embedder
     from stpbot.engine import Engine
     from stpbot.index.build import BuildReport
     from stpbot.ingest.limits import Limits
     from stpbot.retrieve.gate import Gate
+    from stpbot.state.shared import SharedState
 
 EXIT_USER_ERROR = 2
 
@@ -77,7 +77,7 @@ def gate(settings: Settings) -> Gate:
 
 def open_state(settings: Settings) -> SharedState:
     """The served bot's shared state: SQLite files, or PostgreSQL with a database URL."""
-    from stpbot.chat.state import open_state as open_shared
+    from stpbot.state.shared import open_state as open_shared
 
     salt, url = settings.feedback_salt, settings.database_url
     return open_shared(

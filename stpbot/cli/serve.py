@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.state import SharedState
     from stpbot.config import Settings
     from stpbot.slack.deps import Deps
     from stpbot.slack.installations import DatabaseInstallationStore
+    from stpbot.state.shared import SharedState
 
 app = typer.Typer(help="Run the bot in a chat platform.", no_args_is_help=True)
 # On stop, how long answers already acknowledged may take to be posted.

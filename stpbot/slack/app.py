@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from slack_bolt import App
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.database import Database
     from stpbot.config import Settings
     from stpbot.slack.installations import DatabaseInstallationStore
+    from stpbot.state.database import Database
 
 log = logging.getLogger("stpbot.slack")
 

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from stpbot.chat.memory import EventLog, SeenEvents
+from stpbot.state.memory import EventLog, SeenEvents
 
 if TYPE_CHECKING:
     from collections.abc import Callable

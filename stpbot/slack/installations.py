@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from stpbot.chat.database import Database, SqliteDatabase
+from stpbot.state.database import Database, SqliteDatabase
 
 if TYPE_CHECKING:
     from logging import Logger
 
-# The same tables as PostgreSQL's migration 2 (chat/postgres.py).
+# The same tables as PostgreSQL's migration 2 (state/postgres.py).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS slack_installations (
     client_id TEXT NOT NULL,

@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from stpbot.chat.memory import SeenEvents
+from stpbot.state.memory import SeenEvents
 from stpbot.teams.guard import ActivityGuard
 from stpbot.teams.handlers import on_message
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from microsoft_teams.apps import App
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.memory import EventLog
+    from stpbot.state.memory import EventLog
 
 log = logging.getLogger("stpbot.teams")
 

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from microsoft_teams.apps.files.incoming_file import IncomingFile
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.memory import EventLog
     from stpbot.chat.replies import ReindexOutcome, ReindexProgress, ReportLearned
+    from stpbot.state.memory import EventLog
 
 log = logging.getLogger("stpbot.teams")
 

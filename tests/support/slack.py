@@ -237,10 +237,10 @@ class SlackServer(SlackClient):
 
 def serve_slack(fake, tmp_path, knowledge, index, embedder):
     from stpbot.chat.bot import ChatBot
-    from stpbot.chat.feedback import FeedbackStore
     from stpbot.chat.live_engine import LiveEngine
     from stpbot.slack.app import create_app
     from stpbot.slack.deps import Deps
+    from stpbot.state.feedback import FeedbackStore
 
     settings = slack_settings(fake, tmp_path)
     live = LiveEngine(knowledge_dir=knowledge, index_dir=index, embedder=embedder)

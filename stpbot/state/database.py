@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
-from stpbot.chat import sqlite as shared_sqlite
+from stpbot.state import sqlite as shared_sqlite
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -38,6 +38,16 @@ class Database(Protocol):
     def transaction(self) -> Any:
         """A context manager giving a `Connection`; its writes commit together on exit."""
         ...
+
+
+class BuildLock(Protocol):
+    """A lock every replica of the bot sees (a PostgreSQL advisory lock)."""
+
+    def acquire(self) -> bool:
+        """Take it if free; never waits."""
+        ...
+
+    def release(self) -> None: ...
 
 
 class SqliteDatabase:

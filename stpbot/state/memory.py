@@ -17,7 +17,7 @@ from typing import Protocol
 
 from cachetools import TTLCache
 
-from stpbot.chat.database import Database, SqliteDatabase
+from stpbot.state.database import Database, SqliteDatabase
 
 # Slack retries a missed event at once, after about a minute and after about five.
 SEEN_SECONDS = 15 * 60

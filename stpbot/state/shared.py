@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stpbot.chat.feedback import FeedbackStore
-from stpbot.chat.memory import SharedConversations, SharedSeenEvents
+from stpbot.state.feedback import FeedbackStore
+from stpbot.state.memory import SharedConversations, SharedSeenEvents
 from stpbot.errors import StpbotError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from stpbot.chat.live_engine import BuildLock
-    from stpbot.chat.postgres import PostgresDatabase
+    from stpbot.state.database import BuildLock
+    from stpbot.state.postgres import PostgresDatabase
 
 
 @dataclass
@@ -52,7 +52,7 @@ def open_state(
             conversations=SharedConversations(memory_db),
             feedback=FeedbackStore(feedback_db, salt),
         )
-    from stpbot.chat.postgres import BUILD_LOCK, PostgresDatabase
+    from stpbot.state.postgres import BUILD_LOCK, PostgresDatabase
 
     if not salt:
         # Replicas must hash user ids alike, and the salt must not sit beside the votes.
