@@ -17,6 +17,7 @@ from stpbot.engine import Engine
 from stpbot.errors import StpbotError
 from stpbot.index.build import build_index, ensure_built
 from stpbot.index.store import current_version
+from stpbot.state.database import wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,16 +113,11 @@ class LiveEngine:
         return report
 
     def _wait_for_build_lock(self) -> None:
-        if self.build_lock is None:
-            return
-        deadline = time.monotonic() + START_WAIT_SECONDS
-        while not self.build_lock.acquire():
-            if time.monotonic() > deadline:
-                raise StpbotError(
-                    "another replica has been building the index for "
-                    f"{START_WAIT_SECONDS / 60:.0f} minutes; not starting"
-                )
-            time.sleep(1.0)
+        if self.build_lock is not None and not wait_for(self.build_lock, START_WAIT_SECONDS):
+            raise StpbotError(
+                "another replica has been building the index for "
+                f"{START_WAIT_SECONDS / 60:.0f} minutes; not starting"
+            )
 
     @property
     def engine(self) -> Engine:

@@ -72,19 +72,18 @@ def _claimed(settings: Settings, wait: bool = False) -> Iterator[None]:
     if settings.database_url is None:
         yield
         return
-    import time
+    import math
 
+    from stpbot.state.database import wait_for
     from stpbot.state.postgres import BUILD_LOCK, PostgresDatabase
 
     database = PostgresDatabase(settings.database_url.get_secret_value(), max_size=1)
     lock = database.lock(BUILD_LOCK)
     try:
-        while not lock.acquire():
-            if not wait:
-                raise StpbotError(
-                    "another replica is rebuilding the index; try again when it has finished"
-                )
-            time.sleep(1.0)
+        if not (lock.acquire() or (wait and wait_for(lock, math.inf))):
+            raise StpbotError(
+                "another replica is rebuilding the index; try again when it has finished"
+            )
         try:
             yield
         finally:

@@ -145,7 +145,7 @@ def _slack_http(settings: Settings) -> tuple[Any, Deps]:
     from stpbot.slack.server import wsgi_app
 
     bot, installations = _slack_bot(settings)
-    deps = Deps(bot, seen=bot.events)
+    deps = Deps(bot)
     slack_app = _slack_app(settings, bot, socket_mode=False, installations=installations, deps=deps)
     assert settings.slack_signing_secret is not None
     secret = settings.slack_signing_secret.get_secret_value()
@@ -309,7 +309,6 @@ def teams(
         tenant_id=settings.teams_tenant_id,
         allow_unauthenticated=dev,
         openid_metadata_url=settings.teams_openid_metadata_url,
-        seen=bot.events,
     )
     out.print(f"Serving Teams on http://{host}:{port}/api/messages (health: /healthz)")
     asyncio.run(run(teams_app, http_server(web, host, port)))

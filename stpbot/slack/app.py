@@ -81,7 +81,7 @@ def create_app(
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
-    deps = deps or Deps(bot, seen=bot.events)
+    deps = deps or Deps(bot)
     app = App(
         client=client,
         signing_secret=secret,

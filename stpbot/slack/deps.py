@@ -10,8 +10,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from stpbot.state.memory import EventLog, SeenEvents
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -58,7 +56,7 @@ class TrackedPool(ThreadPoolExecutor):
 
 @dataclass
 class Deps:
-    """The bot, the answer workers and the memory of events already answered."""
+    """The bot (with its memory of events already answered) and the answer workers."""
 
     bot: ChatBot
     # Hosts the bot token may be sent to when downloading an uploaded report.
@@ -68,11 +66,10 @@ class Deps:
     listeners: TrackedPool = field(
         default_factory=lambda: TrackedPool(LISTENER_THREADS, "stp-listener")
     )
-    seen: EventLog = field(default_factory=SeenEvents)
 
     def first_delivery(self, body: dict[str, Any], event: dict[str, Any]) -> bool:
         """False for an event Slack redelivers (same event_id) after it was handled."""
-        return self.seen.first_time(body.get("event_id") or event["ts"])
+        return self.bot.events.first_time(body.get("event_id") or event["ts"])
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every request taken so far is answered; False on timeout."""

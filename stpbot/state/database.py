@@ -50,6 +50,18 @@ class BuildLock(Protocol):
     def release(self) -> None: ...
 
 
+def wait_for(lock: BuildLock, seconds: float) -> bool:
+    """Take `lock` as soon as its holder lets go; False if `seconds` pass first."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not lock.acquire():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1.0)
+    return True
+
+
 class SqliteDatabase:
     """One SQLite file in WAL mode, holding `schema`; a fresh connection per transaction,
     so no connection is shared across threads or worker processes."""

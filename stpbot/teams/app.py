@@ -7,7 +7,6 @@ import os
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from stpbot.state.memory import SeenEvents
 from stpbot.teams.guard import ActivityGuard
 from stpbot.teams.handlers import on_message
 
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from microsoft_teams.apps import App
 
     from stpbot.chat.bot import ChatBot
-    from stpbot.state.memory import EventLog
 
 log = logging.getLogger("stpbot.teams")
 
@@ -32,13 +30,12 @@ def create_app(
     tenant_id: str | None,
     allow_unauthenticated: bool,
     openid_metadata_url: str = BOT_FRAMEWORK_METADATA,
-    seen: EventLog | None = None,
     token: Any = None,
 ) -> tuple[App, FastAPI]:
     """The Teams app and the FastAPI app that serves `/api/messages` and `/healthz`.
 
-    `seen` remembers the activities handled (in this process unless given);
-    `token` (an SDK token provider) stands in for Entra ID in tests on loopback.
+    Activities already handled are remembered in `bot.events`; `token` (an SDK token
+    provider) stands in for Entra ID in tests on loopback.
     """
     from fastapi import FastAPI
     from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
@@ -64,7 +61,7 @@ def create_app(
     elif app_password:
         options["client_secret"] = app_password
     app = App(**options)
-    app.on_message(on_message(bot, seen or SeenEvents()))
+    app.on_message(on_message(bot))
 
     web.add_middleware(ActivityGuard, require_token=not allow_unauthenticated)
 

@@ -57,14 +57,14 @@ def _first_time(seen: EventLog, ctx: ActivityContext[Any]) -> bool:
     return seen.first_time(f"teams:{activity.conversation.id}:{activity.id}")
 
 
-def on_message(bot: ChatBot, seen: EventLog) -> Any:
+def on_message(bot: ChatBot) -> Any:
     """The SDK's message handler: each activity answered once, failures told to the user."""
 
     async def on_message(ctx: ActivityContext[Any]) -> None:
         # Teams sends an activity again, with the same id, when the bot took more
         # than 15 seconds over it (a first question while the model loads, a busy
         # host): it is answered once.
-        if not await asyncio.to_thread(_first_time, seen, ctx):
+        if not await asyncio.to_thread(_first_time, bot.events, ctx):
             log.info("ignoring a redelivered activity")
             return
         try:
