@@ -159,3 +159,10 @@ def test_onnx_runtime_does_not_phone_home_or_leave_a_device_id(run_cli_process, 
     )
     assert result.returncode == 0, result.stderr
     assert not (home / ".cache" / "Microsoft").exists()
+
+
+def test_the_model_knows_common_words_and_not_rare_surnames(embedder):
+    # The rare-name rule forgives a lower-case name only for words the model splits.
+    assert embedder.knows_word("council") and embedder.knows_word("Council")
+    assert not embedder.knows_word("Briddock")
+    assert not embedder.knows_word("hfma")

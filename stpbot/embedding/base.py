@@ -103,6 +103,19 @@ class Embedder(ABC):
             dtype=bool,
         )
 
+    @cached_property
+    def _whole_words(self) -> frozenset[str]:
+        tokens, _ = self._vocabulary()
+        return frozenset(t for t in tokens if t.isalpha())  # pieces start "##"
+
+    def knows_word(self, word: str) -> bool:
+        """Whether the model reads `word` as one token of its vocabulary, a word it met
+        often in training; one it splits into pieces (a rare surname) it knows little
+        of. False where the backend hands out no vocabulary."""
+        if not self.offers_tokens:
+            return False
+        return word in self._whole_words or word.lower() in self._whole_words
+
     def _tokens(self, states: np.ndarray, ids: np.ndarray, *, packed: bool) -> Tokens:
         """The word tokens of one text as unit rows; `packed`: int8 with scales."""
         import numpy as np

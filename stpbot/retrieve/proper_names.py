@@ -4,10 +4,17 @@ A sentence-embedding model knows little of a name it never saw in training, so
 "What did Paul Briddock say?" is no closer in meaning to the one passage quoting
 him than to unrelated ones (0.28 against 0.30), and the answer gate turned it
 away. A rare name written out in full is better evidence than that: a passage
-holding it is about what the question asks. Only names of two or more capitalised words, or an
-acronym, count ("Birmingham" alone might be the city in any question), and only
-when few passages hold them: a name on every page ("NHS England") says nothing
-about which one answers.
+holding it is about what the question asks.
+
+A run of the question's words is a name when a passage writes those words as two
+or more capitalised words, or as an acronym; one capitalised word alone might be
+anything ("Birmingham" the city). People type "who is paul briddock" as often as
+they capitalise it, so the question's case is forgiven, but only for a run holding a
+word the model does not know: written in lower case, "social care" is the phrase,
+not the "Social Care" of an act's name. An acronym the glossary defines (CCG, CVS)
+is vocabulary that the glossary and the model read for its meaning, not a pointer to
+the few passages that use it. A name on every page ("NHS England") says nothing
+about which passage answers, so only names few passages hold count.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import TYPE_CHECKING
 from stpbot.index.lexical import query_tokens
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     import numpy as np
 
@@ -29,11 +36,15 @@ if TYPE_CHECKING:
 MOST_PASSAGES = 8
 # Passages read to check a name word for word: those holding its rarest word.
 MOST_READ = 32
+# The longest name looked for, in words ("Health and Social Care Act" has five).
+LONGEST = 5
 
 _WORD = r"(?:[A-Z][a-z]+(?:['’]s)?|[A-Z]{2,}s?)"
-_RUN = re.compile(rf"\b{_WORD}(?:[ \t]+{_WORD})*\b")
+_NAME = re.compile(rf"{_WORD}(?:[ \t]+{_WORD})*")
 _ACRONYM = re.compile(r"[A-Z]{3,}s?")
-# Capitalised only because they open a question or a clause.
+_QUESTION_WORD = re.compile(r"[A-Za-z0-9][\w'’&-]*")
+# Words capitalised only because they open a sentence or a clause; never part of a
+# name at either end.
 _OPENERS = frozenset(
     (  # noqa: SIM905 (a list of 47 one-word strings reads worse)
         "What Who Whom Whose Why When Where Which How Is Are Was Were Can Could Did Does Do "
@@ -41,45 +52,87 @@ _OPENERS = frozenset(
         "The A An In On At Of For About And Or But If Any Some"
     ).split()
 )
-
-
-def proper_names(question: str) -> list[str]:
-    """Runs of two or more capitalised words, and acronyms of three or more letters,
-    leaving out the words that are capitalised only for opening the question."""
-    names = []
-    for match in _RUN.finditer(question):
-        words = match.group().split()
-        while words and words[0] in _OPENERS:
-            words.pop(0)
-        if len(words) >= 2 or (len(words) == 1 and _ACRONYM.fullmatch(words[0])):
-            names.append(" ".join(words))
-    return names
-
-
+_LOWER_OPENERS = frozenset(word.lower() for word in _OPENERS)
 _BEFORE_NAME = re.compile(r"([A-Z][\w’']*)[ \t]+$")
 
 
-def _holds(text: str, name: str) -> bool:
-    """Whether `text` holds `name` word for word, and not as the tail of a longer name
-    ("Care Act" in "the Health and Social Care Act" names another act)."""
-    for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+def _is_name(words: str) -> bool:
+    """Whether `words`, as a passage writes them, read as a proper name."""
+    if not _NAME.fullmatch(words):
+        return False
+    parts = words.split()
+    if parts[0] in _OPENERS or parts[-1] in _OPENERS:
+        return False
+    return len(parts) >= 2 or bool(_ACRONYM.fullmatch(parts[0]))
+
+
+def _pattern(words: str) -> str:
+    """A pattern for `words` in any case, each with or without its possessive ("kings
+    fund" finds "King’s Fund", "Hopson's" finds "Hopson")."""
+    parts = []
+    for word in words.split():
+        base = re.sub(r"['’]s$", "", word)
+        forms = [re.escape(base)]
+        if len(base) > 3 and base.endswith("s"):
+            forms.append(re.escape(base[:-1]))
+        parts.append(f"(?:{'|'.join(forms)})(?:['’]s)?")
+    return r"(?<!\w)" + r"[ \t]+".join(parts) + r"(?!\w)"
+
+
+def _written_as_name(text: str, words: str) -> str | None:
+    """How `text` writes `words` (any case) as a proper name, and not as the tail of a
+    longer name ("Care Act" in "the Health and Social Care Act" names another act);
+    None when it never does."""
+    for match in re.finditer(_pattern(words), text, re.IGNORECASE):
+        written = match.group()
+        if not _is_name(written):
+            continue
         before = _BEFORE_NAME.search(text, 0, match.start())
         if before is None or before.group(1) in _OPENERS:
-            return True
-    return False
+            return written
+    return None
 
 
-def named_rows(question: str, lexical: LexicalIndex, passages: Sequence[Passage]) -> np.ndarray:
-    """Rows of the passages that hold, word for word, a rare name the question
-    mentions (for each name at most `MOST_PASSAGES` of them); sorted."""
+def _runs(question: str) -> Iterator[str]:
+    """Runs of two to `LONGEST` of the question's words, and its single words, that
+    could be a name: none starts or ends with a question's opening word."""
+    words = [w.rstrip("?!.,;:-") for w in _QUESTION_WORD.findall(question)]
+    words = [w for w in words if w]
+    for i in range(len(words)):
+        for j in range(i + 1, min(i + LONGEST, len(words)) + 1):
+            run = words[i:j]
+            if run[0].lower() in _LOWER_OPENERS or run[-1].lower() in _LOWER_OPENERS:
+                continue
+            yield " ".join(run)
+
+
+def named_rows(
+    question: str,
+    lexical: LexicalIndex,
+    passages: Sequence[Passage],
+    defined: Callable[[str], bool] = lambda _: False,
+    known: Callable[[str], bool] = lambda _: False,
+) -> np.ndarray:
+    """Rows of the passages that write out, as a name, a rare name the question
+    mentions (for each name at most `MOST_PASSAGES` of them); sorted.
+
+    `defined` tells an acronym the glossary explains, which does not count; `known`,
+    a word the model knows, which a run typed in lower case needs one word not to be.
+    """
     import numpy as np
 
     found: set[int] = set()
-    for name in proper_names(question):
-        rows = lexical.rows_with_rarest(query_tokens(name), MOST_READ)
-        if rows is None:
+    for run in dict.fromkeys(_runs(question)):
+        if not _is_name(run) and all(known(word) for word in run.split()):
             continue
-        holding = [int(r) for r in rows if _holds(passages[int(r)].spoken, name)]
+        rows = lexical.rows_with_rarest(query_tokens(run), MOST_READ)
+        if rows is None or rows.size == 0:
+            continue
+        holding = []
+        for row in rows.tolist():
+            written = _written_as_name(passages[row].spoken, run)
+            if written is not None and not (" " not in written and defined(written)):
+                holding.append(row)
         if 0 < len(holding) <= MOST_PASSAGES:
             found.update(holding)
     return np.array(sorted(found), dtype=np.int64)

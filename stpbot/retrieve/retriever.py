@@ -135,7 +135,9 @@ class Retriever:
         lexical = unit_max(self.index.lexical.scores(words), 1 - CONTEXT_LEXICAL_SHARE)
         lexical += unit_max(self.index.lexical_context.scores(words), CONTEXT_LEXICAL_SHARE)
         lexical_rows = top_positive(lexical, LEXICAL_CANDIDATES)
-        named = named_rows(text, self.index.lexical, self.index.passages)
+        named = named_rows(
+            text, self.index.lexical, self.index.passages, self._defined, self.embedder.knows_word
+        )
         _, ids = found.result()
         dense_rows = self.index.owner[ids[0][ids[0] >= 0]]
         rows = union(dense_rows, lexical_rows)
@@ -279,6 +281,10 @@ class Retriever:
         read in its light, so "what about the voluntary sector?" keeps its subject.
         """
         return list(self._pool(query, limit, previous))
+
+    def _defined(self, term: str) -> bool:
+        """Whether the glossary explains `term` (then it is vocabulary, not a name)."""
+        return self.glossary.lookup(term) is not None
 
     def _known(self, phrase: str) -> bool:
         """Whether the collection holds every content word of `phrase`."""
