@@ -10,36 +10,25 @@ from dataclasses import dataclass
 from stpbot.evaluation import QuestionResult, Report
 from stpbot.retrieve.gate import Gate
 
-# The grid the gate is chosen on: cosines in steps of 0.01, coverage in twentieths.
-THRESHOLDS = tuple(round(0.20 + 0.01 * i, 2) for i in range(51))
-COVERAGES = tuple(round(0.05 * i, 2) for i in range(21))
+# The thresholds the gate is chosen among: supports in steps of 0.01.
+THRESHOLDS = tuple(round(0.20 + 0.01 * i, 2) for i in range(71))
 REPEATS = 5  # cross-validation is repeated with this many shuffles and averaged
 
 
 def choose_gate(results: list[QuestionResult]) -> Gate:
     """The gate that answers the most in-scope and declines the most out-of-scope
-    questions; of equal ones, the middle of the best region, not its edge."""
+    questions; of equal ones, the median, not the edge of the best region."""
     import numpy as np
 
-    dense = np.array([r.signals.dense for r in results])
-    known = np.array([r.signals.coverage for r in results])
-    named = np.array([r.signals.named for r in results])
+    support = np.array([r.signals.support for r in results])
     scope = np.array([r.in_scope for r in results])
-    cuts_t, cuts_c = np.array(THRESHOLDS)[:, None, None], np.array(COVERAGES)[None, :, None]
-    # answered[t, c, i]: would the gate (THRESHOLDS[t], COVERAGES[c]) answer question i?
-    answered = ((dense >= cuts_t) & (known >= cuts_c)) | named
-    inside = answered[..., scope].mean(axis=-1) if scope.any() else 0.0
-    outside = (~answered[..., ~scope]).mean(axis=-1) if (~scope).any() else 0.0
-    score = np.broadcast_to(inside + outside, (len(THRESHOLDS), len(COVERAGES)))
-    rows, cols = np.nonzero(score >= score.max() - 1e-9)
-    ties = [(THRESHOLDS[i], COVERAGES[j]) for i, j in zip(rows, cols, strict=True)]
-    # The median of the tied points along each axis, snapped to the nearest tied point.
-    mid_t = sorted(t for t, _ in ties)[len(ties) // 2]
-    mid_c = sorted(c for _, c in ties)[len(ties) // 2]
-    t, c = min(
-        ties, key=lambda p: (abs(p[0] - mid_t) / 0.01) ** 2 + (abs(p[1] - mid_c) / 0.05) ** 2
-    )
-    return Gate(threshold=float(t), min_coverage=float(c))
+    cuts = np.array(THRESHOLDS)[:, None]
+    answered = support >= cuts  # answered[t, i]: would threshold t answer question i?
+    inside = answered[:, scope].mean(axis=1) if scope.any() else np.zeros(len(THRESHOLDS))
+    outside = (~answered[:, ~scope]).mean(axis=1) if (~scope).any() else 0.0
+    score = inside + outside
+    best = np.flatnonzero(score >= score.max() - 1e-9)
+    return Gate(threshold=float(THRESHOLDS[int(best[len(best) // 2])]))
 
 
 def _folds(results: list[QuestionResult], k: int, seed: int) -> list[list[int]]:

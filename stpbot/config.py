@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stpbot.defaults import (
     DEFAULT_BACKEND,
-    DEFAULT_MIN_COVERAGE,
     DEFAULT_MODEL,
     DEFAULT_THRESHOLD,
     DEFAULT_TOKEN_PASSAGES,
@@ -40,8 +39,7 @@ class Settings(BaseSettings):
     embedding_backend: Backend = DEFAULT_BACKEND
     # Where ONNX exports of the model are kept; by default next to the index.
     model_cache: Path | None = None
-    relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=-1.0, le=1.0)
-    min_coverage: float = Field(DEFAULT_MIN_COVERAGE, ge=0.0, le=1.0)
+    relevance_threshold: float = Field(DEFAULT_THRESHOLD, ge=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=10)
     # Indexes of at most this many passages keep token states for late interaction.
     token_passages: int = Field(DEFAULT_TOKEN_PASSAGES, ge=0)

@@ -17,12 +17,11 @@ DEFAULT_BACKEND: Backend = "onnx-int8"
 # The folder of ONNX exports, inside the index folder unless set.
 MODEL_CACHE = "models"
 
-# The answer gate (retrieve/gate.py): the best passage's cosine, and the share of the
-# question's content words the collection holds. Both chosen together on the pooled
-# shared question sets as the middle of the best region (`stpbot eval --cv 5` shows
-# the cross-validated figures and how far the choice moves between folds).
-DEFAULT_THRESHOLD = 0.48
-DEFAULT_MIN_COVERAGE = 0.60
+# The answer gate (retrieve/gate.py): the share of the question's information the best
+# passage must match. Chosen on the pooled shared question sets as the middle of the
+# best region (`stpbot eval --cv 5` shows the cross-validated figures and how far the
+# choice moves between folds).
+DEFAULT_THRESHOLD = 0.52
 MAX_QUESTION_CHARS = 2000
 # Late interaction reads each passage's token states, kept by the build up to this many
 # passages (about 40 kB each on disk, memory-mapped); a larger index ranks without it.

@@ -124,10 +124,7 @@ class Engine:
     def compare(self, topic: str) -> Comparison:
         """Each organisation's best quote on a catalogue topic or free text."""
         name, query, topic_id = self._topic_query(topic)
-        pool = self.retriever.candidates(query, limit=60)
-        if not self.retriever.answerable(query, pool):
-            return comparison_from(name, topic_id, [])
-        return comparison_from(name, topic_id, pool)
+        return comparison_from(name, topic_id, self.retriever.relevant(query, limit=60))
 
     def sources(self) -> list[SourceInfo]:
         """Every indexed document with its passage count."""

@@ -141,21 +141,29 @@ def _pooled(engine, paths):
 
 
 def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval):
-    # The figures of docs/benchmarks.md ("Quality"), less a margin for float rounding
-    # across machines; a change that loses more than that is a regression.
+    # The figures of docs/benchmarks.md ("Quality"), less about one question each (90
+    # in scope, 25 out): an install's int8 export may move a question across an edge.
     report = _pooled(engine, [shared_eval / "questions.jsonl", shared_eval / "paraphrases.jsonl"])
-    assert report.recall(1) >= 0.72
-    assert report.recall(3) >= 0.81
-    assert report.answered_in_scope >= 0.98
-    assert report.abstention >= 0.79
+    assert report.recall(1) >= 0.78
+    assert report.recall(3) >= 0.84
+    assert report.answered_in_scope >= 0.94
+    assert report.abstention >= 0.88
     assert report.of_set("questions.jsonl").recall(3) >= 0.95
 
 
-def test_our_own_paraphrases_which_nothing_was_tuned_on(engine):
-    report = _pooled(engine, [Path(__file__).parent / "data" / "own-paraphrases.jsonl"])
-    # 46 in-scope questions: one question is 0.022, and the int8 export has moved one
-    # across the edge of the top three between installs (0.804 and 0.783 measured).
-    assert report.recall(1) >= 0.68
-    assert report.recall(3) >= 0.76
-    assert report.answered_in_scope >= 0.93
-    assert report.abstention >= 0.6
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        # 46 in scope and 15 out: one question is 0.022 and 0.067.
+        ("own-paraphrases.jsonl", (0.67, 0.78, 0.93, 0.66)),
+        # 35 in scope and 12 out, written before the changes they check: 0.029 and 0.083.
+        ("own-paraphrases-2.jsonl", (0.71, 0.85, 0.94, 0.5)),
+    ],
+)
+def test_our_own_paraphrases_which_nothing_was_tuned_on(engine, name, floors):
+    report = _pooled(engine, [Path(__file__).parent / "data" / name])
+    recall1, recall3, answered, declined = floors
+    assert report.recall(1) >= recall1
+    assert report.recall(3) >= recall3
+    assert report.answered_in_scope >= answered
+    assert report.abstention >= declined

@@ -21,12 +21,17 @@ if TYPE_CHECKING:
 # mark thousands of characters later), and every index would have had to be
 # embedded again for it; their old passages stay valid quotes until the file changes.
 # 2: passages carry the speaker of a quote that runs on from a paragraph naming them.
-CHUNKER_VERSION = "2"
+# 3: passages of a paragraph, up to five sentences.
+CHUNKER_VERSION = "3"
 
-# A passage holds a few sentences at most: short enough that its best sentence is
-# what matched, long enough to read as a quote.
-MAX_SENTENCES = 3
-TARGET_CHARS = 320
+# A passage is a paragraph, or an even part of a long one. A reworded question often
+# matches one sentence while its answer is the next ("This approach has some
+# advantages. ... For managers, it also holds the prospect of ..."), so the sentences
+# of one thought stay together; the renderer bolds the sentence that matched. Chosen by
+# cross-validation over the shared question sets among 3 to 8 sentences
+# (docs/benchmarks.md, "Passage size").
+MAX_SENTENCES = 5
+TARGET_CHARS = 640
 BLOCK_SEPARATOR = "\n\n"
 
 

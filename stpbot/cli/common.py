@@ -72,7 +72,7 @@ def gate(settings: Settings) -> Gate:
     """The answer gate the settings ask for."""
     from stpbot.retrieve.gate import Gate
 
-    return Gate(threshold=settings.relevance_threshold, min_coverage=settings.min_coverage)
+    return Gate(threshold=settings.relevance_threshold)
 
 
 def open_state(settings: Settings) -> SharedState:

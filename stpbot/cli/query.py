@@ -211,7 +211,7 @@ def evaluate(
         print_json(
             {
                 "sets": rows,
-                "gate": {"threshold": gate.threshold, "min_coverage": gate.min_coverage},
+                "gate": {"threshold": gate.threshold},
                 **(_cv_json(validated) if validated else {}),
             }
         )
@@ -220,12 +220,10 @@ def evaluate(
     if validated is not None:
         chosen = choose_gate(everything.results)
         thresholds = sorted(g.threshold for g in validated.gates)
-        coverages = sorted(g.min_coverage for g in validated.gates)
         console().print(
-            f"gate in use: cosine >= {gate.threshold:.2f}, coverage >= {gate.min_coverage:.2f}; "
-            f"chosen on all questions: {chosen.threshold:.2f}, {chosen.min_coverage:.2f}; "
-            f"across folds: {thresholds[0]:.2f}-{thresholds[-1]:.2f}, "
-            f"{coverages[0]:.2f}-{coverages[-1]:.2f}",
+            f"gate in use: support >= {gate.threshold:.2f}; "
+            f"chosen on all questions: {chosen.threshold:.2f}; "
+            f"across folds: {thresholds[0]:.2f}-{thresholds[-1]:.2f}",
             markup=False,
         )
     if misses:
@@ -236,13 +234,13 @@ def evaluate(
                 out.print(
                     f"miss {result.set_name} {item.id or ''}: {item.question} "
                     f"(rank {result.rank}, answered {result.answered}, "
-                    f"cosine {result.signals.dense:.2f}, coverage {result.signals.coverage:.2f})",
+                    f"support {result.signals.support:.2f}, cosine {result.signals.dense:.2f})",
                     markup=False,
                 )
 
 
 def _cv_json(validated: CrossValidation) -> dict[str, object]:
-    gates = [{"threshold": g.threshold, "min_coverage": g.min_coverage} for g in validated.gates]
+    gates = [{"threshold": g.threshold} for g in validated.gates]
     return {"cv": {"k": validated.k, "fold_gates": gates}}
 
 

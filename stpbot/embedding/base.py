@@ -104,9 +104,17 @@ class Embedder(ABC):
         )
 
     @cached_property
+    def _token_strings(self) -> list[str]:
+        return self._vocabulary()[0]
+
+    def token_texts(self, ids: np.ndarray) -> list[str]:
+        """The vocabulary's spelling of each token id ("##" opens a piece of a word)."""
+        strings = self._token_strings
+        return [strings[i] if 0 <= i < len(strings) else "" for i in ids.tolist()]
+
+    @cached_property
     def _whole_words(self) -> frozenset[str]:
-        tokens, _ = self._vocabulary()
-        return frozenset(t for t in tokens if t.isalpha())  # pieces start "##"
+        return frozenset(t for t in self._token_strings if t.isalpha())  # pieces start "##"
 
     def knows_word(self, word: str) -> bool:
         """Whether the model reads `word` as one token of its vocabulary, a word it met

@@ -31,7 +31,6 @@ class Hit:
     # question's words: enough to pick the highlight when, and only if, it is shown.
     sentence_scores: np.ndarray | tuple[float, ...] = ()
     words: frozenset[str] = frozenset()
-    named: bool = False  # holds a rare name the question mentions (names.py)
 
     @property
     def highlight(self) -> tuple[int, int]:
@@ -57,21 +56,23 @@ def words_of(text: str) -> frozenset[str]:
 
 
 class Pool:
-    """Candidate passages, best first; each becomes a Hit the first time it is looked at."""
+    """Candidate passages, best first; each becomes a Hit the first time it is looked at.
+
+    `support` measures how much of the question a passage (by its position in the
+    pool) matches, for the gate; it is asked of the first only.
+    """
 
     def __init__(
         self,
         rows: np.ndarray,
         dense: np.ndarray,
-        named: np.ndarray,
-        coverage: float,
         make: Callable[[int], Hit],
+        support: Callable[[int], float],
     ) -> None:
         self.rows = rows
         self.dense = dense
-        self.named = named
-        self.coverage = coverage
         self._make = make
+        self._support = support
         self._made: list[Hit] = []
 
     def __len__(self) -> int:
@@ -80,8 +81,9 @@ class Pool:
     def signals(self) -> Signals:
         from stpbot.retrieve.gate import Signals
 
-        best = float(self.dense.max()) if self.dense.size else -1.0
-        return Signals(dense=best, coverage=self.coverage, named=bool(self.named.any()))
+        if not self.rows.size:
+            return Signals(support=0.0, dense=-1.0)
+        return Signals(support=self._support(0), dense=float(self.dense.max()))
 
     def __iter__(self) -> Iterator[Hit]:
         for i in range(len(self)):

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from stpbot.retrieve.shortlist import runs
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
 
     from stpbot.embedding.base import Tokens
@@ -102,3 +104,22 @@ def reranked(order: np.ndarray, score: np.ndarray, late: np.ndarray) -> np.ndarr
     head = order[: late.size]
     fused = standardised(score[head]) + standardised(late)
     return np.concatenate([head[np.argsort(-fused, kind="stable")], order[late.size :]])
+
+
+def support(question: Tokens, weights: np.ndarray, passages: Sequence[Tokens]) -> float:
+    """The share of the question's information these passages match: each question
+    token's best cosine with any of their tokens, weighted by `weights`."""
+    import numpy as np
+
+    total = float(weights.sum())
+    if question.ids.size == 0 or total <= 0:
+        return 0.0
+    best = np.zeros(question.ids.size, dtype=np.float32)
+    for passage in passages:
+        if passage.ids.size == 0:
+            continue
+        sims = question.vectors @ passage.vectors.astype(np.float32).T
+        if passage.scales is not None:
+            sims *= passage.scales
+        best = np.maximum(best, sims.max(axis=1))
+    return float(best @ weights) / total

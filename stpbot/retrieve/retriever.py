@@ -6,7 +6,7 @@ matches one sentence, or needs the sentence before to make sense, still finds it
 A question word the collection lacks is also searched for under the other names
 the glossary gives it. The best candidates are then reranked by late interaction
 (late.py) where the index keeps token states. Whether to answer at all is the gate's
-(gate.py).
+(gate.py), on how much of the question the best passage matches word by word.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from stpbot.glossary import Glossary
 from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.lexical import query_tokens
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
-from stpbot.retrieve.gate import Gate, Signals
+from stpbot.retrieve.gate import Gate
 from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
-from stpbot.retrieve.late import RERANK, late_scores, reranked, single_threaded_blas
+from stpbot.retrieve.information import load as load_word_list
+from stpbot.retrieve.information import token_weights
+from stpbot.retrieve.late import RERANK, late_scores, reranked, single_threaded_blas, support
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, runs, top_positive, union, unit_max
 
@@ -59,8 +61,8 @@ class _Query:
     lexical: np.ndarray  # fused BM25 of every passage, 0..1
     rows: np.ndarray  # candidate passages, ascending
     named: np.ndarray  # those holding a rare name the question mentions, ascending
-    coverage: float  # share of the question's content words the collection holds
-    tokens: Tokens | None  # for late interaction, when the index keeps passages' tokens
+    tokens: Tokens | None  # for late interaction and the gate, when the model gives them
+    weights: np.ndarray | None  # each token's share of the question's information
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,8 @@ class Retriever:
         self.lexical_weight = lexical_weight
         if index.tokens is not None:
             single_threaded_blas()  # once, here, rather than on every question
+        if embedder.offers_tokens:
+            load_word_list()
 
     def _views(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.index.vector_range(row)
@@ -123,9 +127,10 @@ class Retriever:
         # service"; charities: "voluntary sector") are searched for as well.
         bridged = self.glossary.bridge(text, self._known)
         wider = f"{text} ({'; '.join(bridged)})" if bridged else text
-        tokens = None
-        if self.index.tokens is not None and self.embedder.offers_tokens:
+        tokens = weights = None
+        if self.embedder.offers_tokens:
             vector, tokens = self.embedder.embed_query_tokens(wider)
+            weights = token_weights(self.embedder.token_texts(tokens.ids))
         else:
             vector = self.embedder.embed_query(wider)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
@@ -143,8 +148,7 @@ class Retriever:
         rows = union(dense_rows, lexical_rows)
         if named.size:
             rows = union(rows, named)
-        known = self._coverage(text)
-        return _Query(text, vector, lexical, rows, named, known, tokens)
+        return _Query(text, vector, lexical, rows, named, tokens, weights)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -159,7 +163,7 @@ class Retriever:
         score = dense + self.lexical_weight * lexical
         return _Scores(rows, dense, lexical, score, sims, offsets)
 
-    def _hit(self, scores: _Scores, at: int, words: frozenset[str], named: bool) -> Hit:
+    def _hit(self, scores: _Scores, at: int, words: frozenset[str]) -> Hit:
         """The Hit for the row at position `at` of `scores`."""
         row = int(scores.rows[at])
         end = int(scores.offsets[at + 1])
@@ -175,7 +179,6 @@ class Retriever:
             # Sentence views come last, in sentence order (indexer._views).
             sentence_scores=scores.sims[end - n : end] if n > 1 else (),
             words=words,
-            named=named,
         )
 
     def _ranked(self, order: np.ndarray, score: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -217,9 +220,8 @@ class Retriever:
         return Pool(
             own.rows[order],
             own.dense[order],
-            named[order],
-            own_query.coverage,
-            lambda i: self._hit(own, order[i], own_words, bool(named[order[i]])),
+            lambda i: self._hit(own, order[i], own_words),
+            lambda i: self._support(own_query, int(own.rows[order[i]]), float(own.dense[order[i]])),
         )
 
     def _late(self, order: np.ndarray, scores: _Scores, query: _Query) -> np.ndarray:
@@ -261,15 +263,22 @@ class Retriever:
         def made(i: int) -> Hit:
             at = int(order[i])
             hit = (
-                self._hit(framed, at, framed_words, bool(named[at]))
+                self._hit(framed, at, framed_words)
                 if use_framed[at]
-                else self._hit(own, at, own_words, bool(named[at]))
+                else self._hit(own, at, own_words)
             )
             return replace(hit, score=float(blended[at]), lexical=float(lexical[at]))
 
-        # A carried follow-up ("who said that?") borrows the earlier question's words.
-        known = max(own_query.coverage, framed_query.coverage) if carry else own_query.coverage
-        return Pool(rows[order], dense[order], named[order], known, made)
+        def supported(i: int) -> float:
+            at = int(order[i])
+            row = int(rows[at])
+            alone = self._support(own_query, row, float(own.dense[at]))
+            # A carried follow-up ("who said that?") borrows the earlier question's words.
+            if not carry:
+                return alone
+            return max(alone, self._support(framed_query, row, float(framed.dense[at])))
+
+        return Pool(rows[order], dense[order], made, supported)
 
     def candidates(self, query: str, limit: int = 50, previous: str | None = None) -> list[Hit]:
         """The best `limit` passages by fused score, before the gate and diversity.
@@ -292,26 +301,29 @@ class Retriever:
         vocabulary = self.index.lexical.vocabulary
         return bool(tokens) and all(token in vocabulary for token in tokens)
 
-    def _coverage(self, text: str) -> float:
-        """Share of the question's content words the collection holds; the words of a
-        glossary term count as held when the collection holds another of its names."""
-        vocabulary = self.index.lexical.vocabulary
-        held: set[str] = set()
-        for said, entry in self.glossary.mentions(text):
-            if not self._known(said) and any(self._known(name) for name in entry.names):
-                held.update(query_tokens(said))
-        tokens = set(query_tokens(text))
-        if not tokens:
-            return 1.0
-        return sum(t in vocabulary or t in held for t in tokens) / len(tokens)
+    def _support(self, query: _Query, row: int, dense: float) -> float:
+        """How much of the query passage `row` matches (late.py), read with the passage
+        before it; its dense cosine where the model hands out no token states."""
+        if query.tokens is None or query.weights is None:
+            return dense
+        passages = self.index.passages
+        rows = (
+            [row - 1, row]
+            if row > 0 and passages[row - 1].doc_id == passages[row].doc_id
+            else [row]
+        )
+        store = self.index.tokens
+        if store is not None:
+            tokens = [store.passage(r) for r in rows]
+        else:  # a collection too large to keep them: two passages embedded again
+            tokens = self.embedder.embed_tokens([passages[r].text for r in rows])
+        return support(query.tokens, query.weights, tokens)
 
-    def answerable(self, query: str, hits: list[Hit]) -> bool:
-        """Whether the gate lets these passages (candidates for `query`) answer it."""
-        if not hits:
-            return False
-        known = self._coverage(query)
-        signals = Signals(max(h.dense for h in hits), known, any(h.named for h in hits))
-        return self.gate.clears(signals)
+    def relevant(self, query: str, limit: int) -> list[Hit]:
+        """The best `limit` candidates if the gate lets the question be answered, else
+        none: what a summary or a comparison picks from."""
+        pool = self._pool(query, limit, None)
+        return list(pool) if self.gate.clears(pool.signals()) else []
 
     def passage_vector(self, row: int) -> np.ndarray:
         vectors, roles = self._views(row)
@@ -360,8 +372,8 @@ class Retriever:
 
     def diverse(self, query: str, k: int, balance: float = 0.7) -> list[Hit]:
         """Maximal marginal relevance: relevant passages that say different things."""
-        pool = self.candidates(query, limit=40)
-        if not self.answerable(query, pool):
+        pool = self.relevant(query, limit=40)
+        if not pool:
             return []
         vectors = {h.row: self.passage_vector(h.row) for h in pool}
         chosen: list[Hit] = []
