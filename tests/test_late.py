@@ -130,11 +130,17 @@ def test_a_collection_over_the_limit_keeps_no_tokens_and_still_answers(tmp_path,
     assert loaded.tokens is None and loaded.manifest.token_count is None
     assert not list(loaded.path.glob("token*.npy"))
     engine = Engine.open(knowledge_dir=knowledge, index_dir=tmp_path / "index", embedder=embedder)
-    answer = engine.ask("why were patients absent from STP governance?")
+    question = "why were patients absent from STP governance?"
+    answer = engine.ask(question)
     assert "absent from STP governance" in answer.quotes[0].text
+    # The gate embeds the best passage's tokens afresh, and declines as with the store.
+    assert not engine.ask("How do I claim back travel costs for hospital visits?").answered
+    afresh = engine.assess(question).signals.support
     # Back under the limit: the kept documents' tokens are embedded afresh.
     build_index(knowledge, tmp_path / "index", embedder)
     assert load_index(tmp_path / "index", embedder.name, embedder.backend).tokens is not None
+    stored = Engine.open(knowledge_dir=knowledge, index_dir=tmp_path / "index", embedder=embedder)
+    assert abs(stored.assess(question).signals.support - afresh) < 0.02
 
 
 def test_the_token_limit_is_a_setting_that_the_next_build_applies(run_cli, workspace):

@@ -79,11 +79,11 @@ def _pattern(words: str) -> str:
     return r"(?<!\w)" + r"[ \t]+".join(parts) + r"(?!\w)"
 
 
-def _written_as_name(text: str, words: str) -> str | None:
-    """How `text` writes `words` (any case) as a proper name, and not as the tail of a
-    longer name ("Care Act" in "the Health and Social Care Act" names another act);
-    None when it never does."""
-    for match in re.finditer(_pattern(words), text, re.IGNORECASE):
+def _written_as_name(text: str, words: re.Pattern[str]) -> str | None:
+    """How `text` writes the `words` a pattern finds as a proper name, and not as the
+    tail of a longer name ("Care Act" in "the Health and Social Care Act" names another
+    act); None when it never does."""
+    for match in words.finditer(text):
         written = match.group()
         if not _is_name(written):
             continue
@@ -129,8 +129,9 @@ def named_rows(
         if rows is None or rows.size == 0:
             continue
         holding = []
+        pattern = re.compile(_pattern(run), re.IGNORECASE)
         for row in rows.tolist():
-            written = _written_as_name(passages[row].spoken, run)
+            written = _written_as_name(passages[row].spoken, pattern)
             if written is not None and not (" " not in written and defined(written)):
                 holding.append(row)
         if 0 < len(holding) <= MOST_PASSAGES:
