@@ -44,8 +44,10 @@ COPY knowledge ./knowledge
 RUN STPBOT_KNOWLEDGE_DIR=/app/knowledge STPBOT_INDEX_DIR=/app/index stpbot index
 
 COPY deploy/image/export-only.txt /tmp/export-only.txt
+# wordfreq ships word lists for some 40 languages (56 MB); the gate reads English only.
 RUN pip uninstall --yes --requirement /tmp/export-only.txt \
-    && pip uninstall --yes pip
+    && pip uninstall --yes pip \
+    && find /opt/stpbot/lib/python3*/site-packages/wordfreq/data -type f ! -name '*_en.*' -delete
 
 FROM ${BASE_IMAGE}
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
