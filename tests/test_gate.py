@@ -73,6 +73,30 @@ def test_a_rare_name_is_matched_word_for_word_and_carries_the_question(tmp_path,
     assert not engine.ask("What are the purdah rules for the consultation?").answered
 
 
+QUOTE_RUNNING_ON = """\
+---
+title: The hospital plan
+publisher: Wessex Healthwatch
+---
+The chief executive, Dame Alice Pemberton-Smyth, said: ‘We have listened to residents.
+
+‘We will publish the plan in full next month and hold open meetings in every town.’
+
+She added: ‘Nobody will lose a service without a full public consultation first.’
+
+Parking at the county hospital will be free for visitors from the spring.
+"""
+
+
+def test_a_quote_running_on_counts_as_its_speaker_s_words_at_the_gate(tmp_path, embedder):
+    # The third paragraph is hers, though neither it nor the one before names her.
+    engine = _engine(tmp_path, embedder, QUOTE_RUNNING_ON)
+    question = "what did pemberton-smyth promise about losing services"
+    answer = engine.ask(question)
+    assert answer.answered
+    assert answer.quotes[0].text.startswith("She added: ‘Nobody will lose a service")
+
+
 def _result(expect, support, set_name="a", rank=1):
     item = LabelledQuestion(question="q", expect=expect)
     return QuestionResult(item, rank if expect else None, Signals(support, 0.5), True, set_name)

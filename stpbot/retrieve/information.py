@@ -36,19 +36,34 @@ def load() -> None:
     information("the")
 
 
-def token_weights(pieces: Sequence[str]) -> np.ndarray:
-    """Each question token's share of its word's information. A word the tokenizer
-    splits ("briddock": "br", "##id", "##dock") weighs once, spread over its pieces."""
-    import numpy as np
-
+def _words(pieces: Sequence[str]) -> list[list[int]]:
+    """The positions of each whole word's pieces ("##" continues a word)."""
     words: list[list[int]] = []
     for at, piece in enumerate(pieces):
         if piece.startswith("##") and words:
             words[-1].append(at)
         else:
             words.append([at])
-    weights = np.zeros(len(pieces), dtype=np.float32)
-    for word in words:
+    return words
+
+
+def token_words(pieces: Sequence[str]) -> list[str]:
+    """The whole word each token is a piece of ("br", "##id", "##dock": "briddock")."""
+    out = [""] * len(pieces)
+    for word in _words(pieces):
         text = "".join(pieces[at].removeprefix("##") for at in word)
-        weights[word] = information(text) / len(word)
+        for at in word:
+            out[at] = text
+    return out
+
+
+def token_weights(pieces: Sequence[str]) -> np.ndarray:
+    """Each question token's share of its word's information. A word the tokenizer
+    splits ("briddock": "br", "##id", "##dock") weighs once, spread over its pieces."""
+    import numpy as np
+
+    weights = np.zeros(len(pieces), dtype=np.float32)
+    words = token_words(pieces)
+    for word in _words(pieces):
+        weights[word] = information(words[word[0]]) / len(word)
     return weights

@@ -106,9 +106,15 @@ def reranked(order: np.ndarray, score: np.ndarray, late: np.ndarray) -> np.ndarr
     return np.concatenate([head[np.argsort(-fused, kind="stable")], order[late.size :]])
 
 
-def support(question: Tokens, weights: np.ndarray, passages: Sequence[Tokens]) -> float:
+def support(
+    question: Tokens,
+    weights: np.ndarray,
+    passages: Sequence[Tokens],
+    named: np.ndarray | None = None,
+) -> float:
     """The share of the question's information these passages match: each question
-    token's best cosine with any of their tokens, weighted by `weights`."""
+    token's best cosine with any of their tokens, weighted by `weights`. Tokens that
+    `named` marks (the name of whoever speaks in the passage) count as matched."""
     import numpy as np
 
     total = float(weights.sum())
@@ -122,4 +128,6 @@ def support(question: Tokens, weights: np.ndarray, passages: Sequence[Tokens]) -
         if passage.scales is not None:
             sims *= passage.scales
         best = np.maximum(best, sims.max(axis=1))
+    if named is not None:
+        best = np.where(named, np.float32(1.0), best)
     return float(best @ weights) / total

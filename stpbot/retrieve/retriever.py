@@ -23,7 +23,7 @@ from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.gate import Gate
 from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
 from stpbot.retrieve.information import load as load_word_list
-from stpbot.retrieve.information import token_weights
+from stpbot.retrieve.information import token_weights, token_words
 from stpbot.retrieve.late import RERANK, late_scores, reranked, single_threaded_blas, support
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, runs, top_positive, union, unit_max
@@ -63,6 +63,7 @@ class _Query:
     named: np.ndarray  # those holding a rare name the question mentions, ascending
     tokens: Tokens | None  # for late interaction and the gate, when the model gives them
     weights: np.ndarray | None  # each token's share of the question's information
+    words: tuple[str, ...]  # the whole word each token is a piece of
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +129,11 @@ class Retriever:
         bridged = self.glossary.bridge(text, self._known)
         wider = f"{text} ({'; '.join(bridged)})" if bridged else text
         tokens = weights = None
+        pieces: list[str] = []
         if self.embedder.offers_tokens:
             vector, tokens = self.embedder.embed_query_tokens(wider)
-            weights = token_weights(self.embedder.token_texts(tokens.ids))
+            pieces = self.embedder.token_texts(tokens.ids)
+            weights = token_weights(pieces)
         else:
             vector = self.embedder.embed_query(wider)
         n_vec = min(SEARCH_K, self.index.vectors.ntotal)
@@ -148,7 +151,8 @@ class Retriever:
         rows = union(dense_rows, lexical_rows)
         if named.size:
             rows = union(rows, named)
-        return _Query(text, vector, lexical, rows, named, tokens, weights)
+        whole = tuple(token_words(pieces))
+        return _Query(text, vector, lexical, rows, named, tokens, weights, whole)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -317,7 +321,16 @@ class Retriever:
             tokens = [store.passage(r) for r in rows]
         else:  # a collection too large to keep them: two passages embedded again
             tokens = self.embedder.embed_tokens([passages[r].text for r in rows])
-        return support(query.tokens, query.weights, tokens)
+        named = None
+        speaker = passages[row].speaker
+        if speaker:
+            # A quote running on from "Sir Bruce said:" is his words, though it does not
+            # name him (chunk/speakers.py): his name counts as matched.
+            import numpy as np
+
+            names = words_of(speaker)
+            named = np.array([word in names for word in query.words], dtype=bool)
+        return support(query.tokens, query.weights, tokens, named)
 
     def relevant(self, query: str, limit: int) -> list[Hit]:
         """The best `limit` candidates if the gate lets the question be answered, else
