@@ -47,11 +47,15 @@ def _words(pieces: Sequence[str]) -> list[list[int]]:
     return words
 
 
+def _spelled(pieces: Sequence[str], word: list[int]) -> str:
+    return "".join(pieces[at].removeprefix("##") for at in word)
+
+
 def token_words(pieces: Sequence[str]) -> list[str]:
     """The whole word each token is a piece of ("br", "##id", "##dock": "briddock")."""
     out = [""] * len(pieces)
     for word in _words(pieces):
-        text = "".join(pieces[at].removeprefix("##") for at in word)
+        text = _spelled(pieces, word)
         for at in word:
             out[at] = text
     return out
@@ -63,7 +67,6 @@ def token_weights(pieces: Sequence[str]) -> np.ndarray:
     import numpy as np
 
     weights = np.zeros(len(pieces), dtype=np.float32)
-    words = token_words(pieces)
     for word in _words(pieces):
-        weights[word] = information(words[word[0]]) / len(word)
+        weights[word] = information(_spelled(pieces, word)) / len(word)
     return weights

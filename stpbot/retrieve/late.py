@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 from stpbot.retrieve.shortlist import runs
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     import numpy as np
 
     from stpbot.embedding.base import Tokens
@@ -106,28 +104,22 @@ def reranked(order: np.ndarray, score: np.ndarray, late: np.ndarray) -> np.ndarr
     return np.concatenate([head[np.argsort(-fused, kind="stable")], order[late.size :]])
 
 
-def support(
-    question: Tokens,
-    weights: np.ndarray,
-    passages: Sequence[Tokens],
-    named: np.ndarray | None = None,
-) -> float:
-    """The share of the question's information these passages match: each question
-    token's best cosine with any of their tokens, weighted by `weights`. Tokens that
+def best_matches(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.ndarray:
+    """Each question token's best cosine with any token of any of `rows`: (q,)."""
+    import numpy as np
+
+    return np.asarray(_best_matches(question.vectors, store, rows).max(axis=0))
+
+
+def support(best: np.ndarray, weights: np.ndarray, named: np.ndarray | None = None) -> float:
+    """The share of the question's information that passages match, from each question
+    token's best cosine in them (`best_matches`), weighted by `weights`. Tokens that
     `named` marks (the name of whoever speaks in the passage) count as matched."""
     import numpy as np
 
     total = float(weights.sum())
-    if question.ids.size == 0 or total <= 0:
+    if best.size == 0 or total <= 0:
         return 0.0
-    best = np.zeros(question.ids.size, dtype=np.float32)
-    for passage in passages:
-        if passage.ids.size == 0:
-            continue
-        sims = question.vectors @ passage.vectors.astype(np.float32).T
-        if passage.scales is not None:
-            sims *= passage.scales
-        best = np.maximum(best, sims.max(axis=1))
     if named is not None:
         best = np.where(named, np.float32(1.0), best)
     return float(best @ weights) / total

@@ -19,12 +19,20 @@ from typing import TYPE_CHECKING
 from stpbot.glossary import Glossary
 from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
 from stpbot.index.lexical import query_tokens
+from stpbot.index.tokens import TokenStore
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
 from stpbot.retrieve.gate import Gate
 from stpbot.retrieve.hits import Assessment, Hit, Pool, words_of
 from stpbot.retrieve.information import load as load_word_list
 from stpbot.retrieve.information import token_weights, token_words
-from stpbot.retrieve.late import RERANK, late_scores, reranked, single_threaded_blas, support
+from stpbot.retrieve.late import (
+    RERANK,
+    best_matches,
+    late_scores,
+    reranked,
+    single_threaded_blas,
+    support,
+)
 from stpbot.retrieve.proper_names import named_rows
 from stpbot.retrieve.shortlist import marks, runs, top_positive, union, unit_max
 
@@ -308,6 +316,8 @@ class Retriever:
     def _support(self, query: _Query, row: int, dense: float) -> float:
         """How much of the query passage `row` matches (late.py), read with the passage
         before it; its dense cosine where the model hands out no token states."""
+        import numpy as np
+
         if query.tokens is None or query.weights is None:
             return dense
         passages = self.index.passages
@@ -317,20 +327,19 @@ class Retriever:
             else [row]
         )
         store = self.index.tokens
-        if store is not None:
-            tokens = [store.passage(r) for r in rows]
-        else:  # a collection too large to keep them: two passages embedded again
-            tokens = self.embedder.embed_tokens([passages[r].text for r in rows])
+        read = np.array(rows, dtype=np.int64)
+        if store is None:  # a collection too large to keep them: two passages embedded again
+            fresh = self.embedder.embed_tokens([passages[r].text for r in rows])
+            store = TokenStore.of(fresh, [False] * len(fresh), self.embedder.dimension)
+            read = np.arange(len(fresh), dtype=np.int64)
         named = None
         speaker = passages[row].speaker
         if speaker:
             # A quote running on from "Sir Bruce said:" is his words, though it does not
             # name him (chunk/speakers.py): his name counts as matched.
-            import numpy as np
-
             names = words_of(speaker)
             named = np.array([word in names for word in query.words], dtype=bool)
-        return support(query.tokens, query.weights, tokens, named)
+        return support(best_matches(query.tokens, store, read), query.weights, named)
 
     def relevant(self, query: str, limit: int) -> list[Hit]:
         """The best `limit` candidates if the gate lets the question be answered, else
