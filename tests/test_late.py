@@ -10,7 +10,7 @@ from stpbot.embedding.base import Tokens
 from stpbot.engine import Engine
 from stpbot.index.build import build_index
 from stpbot.index.store import load_index, read_manifest
-from stpbot.index.tokens import TokenStore
+from stpbot.index.tokens import Captions, TokenStore
 from stpbot.retrieve.late import late_scores, reranked, standardised
 from tests.support import KNOWLEDGE
 
@@ -53,6 +53,19 @@ def test_the_passage_before_lends_its_words_only_within_a_document():
     assert within[0] > across[0]
 
 
+def test_a_caption_lends_its_words_to_every_passage_under_it():
+    # Two passages alike but for their documents: the question names the second's
+    # publisher, which only its caption holds.
+    northern = tokens((COMMON, 1), (OTHER, 3))
+    southern = tokens((COMMON, 1), (OTHER, 3))
+    captions = Captions(store(tokens((FOURTH, 4)), tokens((RARE, 2))), np.array([0, 1]))
+    s = TokenStore.of([northern, southern], [False, False], DIM, captions)
+    question = tokens((RARE, 2), (COMMON, 1))
+    scores = late_scores(question, s, np.array([0, 1]))
+    assert scores[1] > scores[0]
+    assert late_scores(question, store(northern, southern), np.array([0, 1]))[0] == scores[0]
+
+
 def test_a_question_with_no_word_tokens_scores_nothing_and_moves_nothing():
     s = store(tokens((COMMON, 1)), tokens((RARE, 2)))
     empty = Tokens(np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.int32))
@@ -80,6 +93,20 @@ def test_store_survives_a_round_trip(tmp_path):
     assert np.array_equal(back.passage(1).vectors, s.passage(1).vectors)
     assert np.allclose(unpacked(back.passage(0)), [COMMON, RARE], atol=0.005)
     assert back.follows.tolist() == [False, True]
+    assert back.captions is None
+
+
+def test_captions_survive_a_round_trip(tmp_path):
+    captions = Captions(store(tokens((RARE, 2)), tokens((FOURTH, 4), (OTHER, 3))), np.array([1, 1]))
+    s = TokenStore.of([tokens((COMMON, 1)), tokens((OTHER, 3))], [False, True], DIM, captions)
+    s.save(tmp_path)
+    back = TokenStore.load(tmp_path)
+    assert back.consistent(2, DIM) and back.captions is not None
+    assert back.captions.of.tolist() == [1, 1]
+    assert back.captions.store.passage(1).ids.tolist() == [4, 3]
+    # A passage pointing past the captions kept is caught, as a damaged index.
+    back.captions.of[0] = 2
+    assert not back.consistent(2, DIM)
 
 
 def test_the_build_keeps_word_tokens_of_every_passage(built, embedder):
@@ -95,6 +122,51 @@ def test_the_build_keeps_word_tokens_of_every_passage(built, embedder):
     words = [embedder._vocabulary()[0][i] for i in first.ids.tolist()]
     assert all(any(c.isalnum() for c in w) for w in words)
     assert "[CLS]" not in words and "[SEP]" not in words
+    # Each passage's caption: its document's title, publisher and author, and heading.
+    captions = loaded.tokens.captions
+    assert captions is not None and captions.of.size == len(loaded.passages)
+    documents = {p.doc_id for p in loaded.passages}
+    assert len(documents) <= len(captions.store) <= len(loaded.passages)
+    vocabulary = embedder._vocabulary()[0]
+    first_caption = [vocabulary[i] for i in captions.store.passage(int(captions.of[0])).ids]
+    title = loaded.sources[loaded.passages[0].doc_id].title.lower()
+    assert first_caption[0] in title
+
+
+NORTH = """\
+---
+title: Hospital changes
+publisher: Northshire Healthwatch
+---
+The report says residents want a bigger say in the hospital changes.
+
+Parking at the new site will be free for visitors from the spring.
+"""
+
+SOUTH = """\
+---
+title: Hospital changes
+publisher: Southmoor Patients Forum
+---
+This report says that residents want more of a say in hospital changes.
+
+The board will meet in public every second month from now on.
+"""
+
+
+def test_a_question_naming_the_publisher_finds_that_document_s_passage(tmp_path, embedder):
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "north.md").write_text(NORTH, encoding="utf-8")
+    (knowledge / "south.md").write_text(SOUTH, encoding="utf-8")
+    build_index(knowledge, tmp_path / "index", embedder)
+    engine = Engine.open(knowledge_dir=knowledge, index_dir=tmp_path / "index", embedder=embedder)
+    for publisher, wanted in (
+        ("Southmoor Patients Forum", "south"),
+        ("Northshire Healthwatch", "north"),
+    ):
+        hits = engine.retriever.candidates(f"What does {publisher} say residents want?", limit=5)
+        assert hits[0].source.id == wanted, publisher
 
 
 def test_an_incremental_build_stores_what_a_full_build_does(tmp_path, embedder):
@@ -114,6 +186,9 @@ def test_an_incremental_build_stores_what_a_full_build_does(tmp_path, embedder):
     assert np.array_equal(a.tokens.starts, b.tokens.starts)
     assert np.array_equal(a.tokens.ids, b.tokens.ids)
     assert np.array_equal(a.tokens.follows, b.tokens.follows)
+    assert a.tokens.captions is not None and b.tokens.captions is not None
+    assert np.array_equal(a.tokens.captions.of, b.tokens.captions.of)
+    assert np.array_equal(a.tokens.captions.store.ids, b.tokens.captions.store.ids)
     # Int8 activations are quantised per batch, so the same text in another batch
     # comes out a little different; each token must still be the same token.
     rows_a = a.tokens.vectors.astype(np.float32) * a.tokens.scales[:, None]

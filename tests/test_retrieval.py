@@ -155,9 +155,9 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
     ("name", "floors"),
     [
         # 46 in scope and 15 out: one question is 0.022 and 0.067.
-        ("own-paraphrases.jsonl", (0.67, 0.78, 0.93, 0.66)),
+        ("own-paraphrases.jsonl", (0.67, 0.82, 0.93, 0.66)),
         # 35 in scope and 12 out, written before the changes they check: 0.029 and 0.083.
-        ("own-paraphrases-2.jsonl", (0.71, 0.85, 0.94, 0.5)),
+        ("own-paraphrases-2.jsonl", (0.74, 0.88, 0.94, 0.5)),
     ],
 )
 def test_our_own_paraphrases_which_nothing_was_tuned_on(engine, name, floors):

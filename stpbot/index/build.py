@@ -19,7 +19,7 @@ from stpbot.chunk.chunking import CHUNKER_VERSION, Passage, chunk_document
 from stpbot.defaults import DEFAULT_TOKEN_PASSAGES
 from stpbot.errors import DocumentError, IndexMissingError, StpbotError
 from stpbot.glossary import GLOSSARY_FILE
-from stpbot.index.embedding_views import ViewPlan, preceding
+from stpbot.index.embedding_views import ViewPlan, caption, preceding
 from stpbot.index.integrity import read_record, write_record
 from stpbot.index.store import (
     FORMAT_VERSION,
@@ -33,7 +33,7 @@ from stpbot.index.store import (
     publish,
     read_manifest,
 )
-from stpbot.index.tokens import TokenStore
+from stpbot.index.tokens import Captions, TokenStore
 from stpbot.ingest import (
     BAD_NAME,
     OUTSIDE,
@@ -263,6 +263,8 @@ class _Assembly:
     roles: list[np.ndarray] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)  # vectors per passage
     tokens: list[list[Tokens]] = field(default_factory=list)  # per document, per passage
+    captions: list[str] = field(default_factory=list)  # per passage
+    caption_tokens: dict[str, Tokens] = field(default_factory=dict)
     to_embed: list[tuple[int, int]] = field(default_factory=list)  # slot in pieces, in plan
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -279,6 +281,12 @@ class _Assembly:
         self.counts.extend(b - a for a, b in spans)
         store = previous.tokens
         self.tokens.append([store.passage(i) for i in rows] if store is not None else [])
+        for i in rows:
+            text = caption(entry.source, previous.passages[i])
+            self.captions.append(text)
+            if store is not None and store.captions is not None:
+                kept = store.captions
+                self.caption_tokens.setdefault(text, kept.store.passage(int(kept.of[i])))
         self.passages.extend(previous.passages[i] for i in rows)
         self.contexts.extend(previous.contexts[i] for i in rows)
         self.entries.append(entry)
@@ -288,7 +296,9 @@ class _Assembly:
         """A new or changed document: its views join the plan of texts to embed."""
         import numpy as np
 
-        planned = self.plan.add(passages)
+        captions = [caption(document.source, p) for p in passages]
+        planned = self.plan.add(passages, captions)
+        self.captions.extend(captions)
         self.to_embed.append((len(self.pieces), planned))
         self.pieces.append(np.zeros((0, 0), dtype=np.float32))
         self.tokens.append([])
@@ -316,13 +326,25 @@ class _Assembly:
             self.pieces[slot] = embedded[planned]
             if self.plan.tokens:
                 self.tokens[slot] = self.plan.passage_tokens(planned)
+                for text, states in self.plan.caption_tokens(planned):
+                    self.caption_tokens.setdefault(text, states)
 
     def token_store(self, dimension: int) -> TokenStore | None:
         """The passages' tokens as one store, or None when they are not kept."""
+        import numpy as np
+
         if not self.plan.tokens:
             return None
         tokens = [t for document in self.tokens for t in document]
-        return TokenStore.of(tokens, [bool(c) for c in self.contexts], dimension)
+        distinct = list(dict.fromkeys(self.captions))
+        row = {text: i for i, text in enumerate(distinct)}
+        captions = Captions(
+            TokenStore.of(
+                [self.caption_tokens[t] for t in distinct], [False] * len(row), dimension
+            ),
+            np.array([row[t] for t in self.captions], dtype=np.int32),
+        )
+        return TokenStore.of(tokens, [bool(c) for c in self.contexts], dimension, captions)
 
     def vectors(self, dimension: int) -> np.ndarray:
         import numpy as np

@@ -11,7 +11,7 @@ tokens and the context each side would have lent the other). That halves the
 tokens a build embeds; on the labelled set the eval scores are unchanged.
 Identical texts (a disclaimer on every page, a sentence in two reports) are
 embedded once. With `tokens`, each passage's token states are kept from the same pass
-for late interaction (tokens.py).
+for late interaction (tokens.py), and so are its caption's (`caption`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from typing import TYPE_CHECKING
 from stpbot.chunk.chunking import Passage
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
 
+    from stpbot.documents import Source
     from stpbot.embedding import Embedder
     from stpbot.embedding.base import Progress, Tokens
 
@@ -35,6 +38,13 @@ ROLE_CONTEXT = -1
 def preceding(passages: list[Passage]) -> list[str]:
     """The passage before each one in a document ("" for the first)."""
     return ["", *(p.text for p in passages[:-1])]
+
+
+def caption(source: Source, passage: Passage) -> str:
+    """What a reader sees above the passage: its document's title, publisher and author,
+    and its section heading, each once."""
+    parts = (source.title, source.publisher, source.author, passage.heading)
+    return ". ".join(dict.fromkeys(part.strip() for part in parts if part and part.strip()))
 
 
 def view_texts(passage: Passage, context: str) -> list[tuple[int, str]]:
@@ -64,6 +74,8 @@ class ViewPlan:
     _documents: list[list[tuple[int, int, int]]] = field(default_factory=list)
     _counts: list[list[int]] = field(default_factory=list)
     _passage_slots: list[list[int]] = field(default_factory=list)
+    _captions: list[list[str]] = field(default_factory=list)
+    _caption_states: dict[str, Tokens] = field(default_factory=dict)
     _token_states: dict[int, Tokens] = field(default_factory=dict)
 
     def _slot(self, text: str) -> int:
@@ -73,8 +85,9 @@ class ViewPlan:
             self.texts.append(text)
         return slot
 
-    def add(self, passages: list[Passage]) -> int:
-        """Plan one document's views; returns its number for `roles` and `vectors`."""
+    def add(self, passages: list[Passage], captions: Sequence[str] = ()) -> int:
+        """Plan one document's views, and with `tokens` its passages' `captions` (one
+        each) for their token states; returns its number for `roles` and `vectors`."""
         views: list[tuple[int, int, int]] = []
         counts: list[int] = []
         for passage, context in zip(passages, preceding(passages), strict=True):
@@ -88,6 +101,7 @@ class ViewPlan:
         self._documents.append(views)
         self._counts.append(counts)
         self._passage_slots.append([self._slot(p.text) for p in passages])
+        self._captions.append(list(captions))
         return len(self._documents) - 1
 
     def roles(self, document: int) -> np.ndarray:
@@ -102,6 +116,10 @@ class ViewPlan:
     def passage_tokens(self, document: int) -> list[Tokens]:
         """The token states of each of the document's passages, once embedded."""
         return [self._token_states[slot] for slot in self._passage_slots[document]]
+
+    def caption_tokens(self, document: int) -> list[tuple[str, Tokens]]:
+        """Each of the document's passages' captions and its token states, once embedded."""
+        return [(text, self._caption_states[text]) for text in self._captions[document]]
 
     def embed(self, embedder: Embedder, progress: Progress | None = None) -> list[np.ndarray]:
         """Embed the distinct texts once; each planned document's unit view vectors."""
@@ -126,6 +144,12 @@ class ViewPlan:
                 slots = [i for i, w in enumerate(wanted) if w]
                 states = embedder.embed_tokens([self.texts[i] for i in slots])
                 self._token_states = dict(zip(slots, states, strict=True))
+        if self.tokens:
+            # Apart from the views: with int8 activations a text's states depend a
+            # little on its batch, and the captions must not move the passages'.
+            distinct = list(dict.fromkeys(t for texts in self._captions for t in texts))
+            states = embedder.embed_tokens(distinct) if distinct else []
+            self._caption_states = dict(zip(distinct, states, strict=True))
         out = []
         for views in self._documents:
             first = np.array([a for _, a, _ in views], dtype=np.int64)

@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 # 2: vectors.npy (views read back by row) and the vector index chosen by size.
 # 3: passages' token states (tokens.npy and its arrays) for late interaction.
-FORMAT_VERSION = 3
+# 4: their captions' token states (caption_tokens.npy and its arrays).
+FORMAT_VERSION = 4
 POINTER = "current"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"

@@ -7,6 +7,11 @@ because numpy widens int8 to float32 for the product about fifteen times faster,
 it halves the file; a cosine moves by well under 0.01. The store costs about 390
 bytes a token (MiniLM's 384 dimensions), so it is only kept for collections up to
 `DEFAULT_TOKEN_PASSAGES` passages; a larger one is ranked without it.
+
+Beside the passages it keeps the tokens of their captions: what a reader sees above a
+passage (its document's title, publisher and author, and its section heading). A
+passage rarely repeats them ("The report says ..."), yet a question often asks by
+them ("What does the King's Fund say ..."); late interaction reads them with it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ SCALES = "token_scales.npy"
 IDS = "token_ids.npy"
 STARTS = "token_starts.npy"
 FOLLOWS = "token_follows.npy"
+# The captions' own store is saved beside it under this prefix, with each passage's row.
+CAPTION_PREFIX = "caption_"
+CAPTION_OF = "caption_of.npy"
 
 
 @dataclass
@@ -43,10 +51,17 @@ class TokenStore:
     ids: np.ndarray  # (tokens,) int32
     starts: np.ndarray  # (passages + 1,) int64
     follows: np.ndarray  # (passages,) bool
+    captions: Captions | None = None
     _idf: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, tokens: Sequence[Tokens], follows: Sequence[bool], dimension: int) -> TokenStore:
+    def of(
+        cls,
+        tokens: Sequence[Tokens],
+        follows: Sequence[bool],
+        dimension: int,
+        captions: Captions | None = None,
+    ) -> TokenStore:
         """The store of these passages' tokens, in passage order."""
         import numpy as np
 
@@ -63,7 +78,7 @@ class TokenStore:
             else:
                 vectors[a:b], scales[a:b] = piece.vectors, piece.scales
             ids[a:b] = piece.ids
-        return cls(vectors, scales, ids, starts, np.asarray(follows, dtype=bool))
+        return cls(vectors, scales, ids, starts, np.asarray(follows, dtype=bool), captions)
 
     def passage(self, row: int) -> Tokens:
         """Passage `row`'s tokens, packed as stored (views into the store)."""
@@ -102,27 +117,35 @@ class TokenStore:
         inside = ids < idf.size
         return np.where(inside, idf[np.where(inside, ids, 0)], unseen)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, prefix: str = "") -> None:
         import numpy as np
 
-        np.save(folder / VECTORS, self.vectors, allow_pickle=False)
-        np.save(folder / SCALES, self.scales, allow_pickle=False)
-        np.save(folder / IDS, self.ids, allow_pickle=False)
-        np.save(folder / STARTS, self.starts, allow_pickle=False)
-        np.save(folder / FOLLOWS, self.follows, allow_pickle=False)
+        np.save(folder / f"{prefix}{VECTORS}", self.vectors, allow_pickle=False)
+        np.save(folder / f"{prefix}{SCALES}", self.scales, allow_pickle=False)
+        np.save(folder / f"{prefix}{IDS}", self.ids, allow_pickle=False)
+        np.save(folder / f"{prefix}{STARTS}", self.starts, allow_pickle=False)
+        np.save(folder / f"{prefix}{FOLLOWS}", self.follows, allow_pickle=False)
+        if self.captions is not None:
+            self.captions.store.save(folder, CAPTION_PREFIX)
+            np.save(folder / CAPTION_OF, self.captions.of, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path) -> TokenStore:
-        """The store in `folder`, its vectors memory-mapped."""
+    def load(cls, folder: Path, prefix: str = "") -> TokenStore:
+        """The store in `folder`, its vectors memory-mapped, with its captions if saved."""
         import numpy as np
 
-        vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
+        vectors = np.load(folder / f"{prefix}{VECTORS}", mmap_mode="r", allow_pickle=False)
+        captions = None
+        if not prefix and (folder / CAPTION_OF).is_file():
+            of = np.load(folder / CAPTION_OF, allow_pickle=False)
+            captions = Captions(cls.load(folder, CAPTION_PREFIX), of)
         return cls(
             vectors.view(np.ndarray),
-            np.load(folder / SCALES, allow_pickle=False),
-            np.load(folder / IDS, allow_pickle=False),
-            np.load(folder / STARTS, allow_pickle=False),
-            np.load(folder / FOLLOWS, allow_pickle=False),
+            np.load(folder / f"{prefix}{SCALES}", allow_pickle=False),
+            np.load(folder / f"{prefix}{IDS}", allow_pickle=False),
+            np.load(folder / f"{prefix}{STARTS}", allow_pickle=False),
+            np.load(folder / f"{prefix}{FOLLOWS}", allow_pickle=False),
+            captions,
         )
 
     def consistent(self, passages: int, dimension: int) -> bool:
@@ -133,4 +156,23 @@ class TokenStore:
             and int(self.starts[-1]) == self.ids.size == self.vectors.shape[0]
             and self.scales.size == self.ids.size
             and self.vectors.shape[1] == dimension
+            and (self.captions is None or self.captions.consistent(passages, dimension))
+        )
+
+
+@dataclass
+class Captions:
+    """The distinct captions' tokens (one "passage" of `store` each) and each passage's
+    row among them."""
+
+    store: TokenStore
+    of: np.ndarray  # (passages,) int32
+
+    def consistent(self, passages: int, dimension: int) -> bool:
+        """Whether every passage has a caption the store holds."""
+        rows = len(self.store)
+        return (
+            self.of.shape == (passages,)
+            and (passages == 0 or 0 <= int(self.of.min()) <= int(self.of.max()) < rows)
+            and self.store.consistent(rows, dimension)
         )

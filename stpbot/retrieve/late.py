@@ -4,8 +4,9 @@ For each question token, its best cosine with any token of the passage (both fro
 model's last layer, in context), weighted by the token's rarity in the collection and
 averaged. A reworded question still finds the passage that holds a match for each of
 its rare words, where one vector per passage blurs them. The passage is read alone and
-with the passage before it (which often names who is speaking or what "it" is), and
-the two readings averaged, as the dense score takes the context view.
+in context: with the passage before it (which often names who is speaking or what "it"
+is) and its caption (its document's title, publisher and author, its section heading);
+the two readings are averaged, as the dense score takes the context view.
 
 The retriever reranks its best candidates by this score fused with its own, each
 z-scored over the candidates, weighed 1:1: no constant to tune, and the same figures
@@ -60,6 +61,13 @@ def late_scores(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.nda
     own = best[np.searchsorted(read, rows)]
     joined = own.copy()
     joined[before] = np.maximum(own[before], best[np.searchsorted(read, rows[before] - 1)])
+    if store.captions is not None:
+        # The context reading takes in the caption too: "What does the King's Fund say"
+        # is asked of a passage that says only "The report says".
+        of = store.captions.of[rows]
+        shown = np.unique(of)
+        titled = _best_matches(question.vectors, store.captions.store, shown)
+        joined = np.maximum(joined, titled[np.searchsorted(shown, of)])
     return np.asarray(((own + joined) / 2) @ weights, dtype=np.float32)
 
 
