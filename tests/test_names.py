@@ -123,3 +123,14 @@ def test_a_name_inside_a_longer_name_is_another_name():
     assert named_rows("What does the Care Act say?", lexical, passages).tolist() == [31]
     # A name after an article or a question's opening word is still the name itself.
     assert named_rows("What is The Care Act?", lexical, passages).tolist() == [31]
+
+
+def test_a_name_may_open_with_a_number_but_not_with_a_year():
+    texts = [
+        *FILLER,
+        "Both campaign group 38 Degrees and Healthwatch raised concerns.",
+        "In 2016 Healthwatch England asked for more say.",
+    ]
+    lexical, passages = _collection(texts)
+    assert named_rows("Who are 38 Degrees?", lexical, passages).tolist() == [30]
+    assert named_rows("What happened in 2016 Healthwatch?", lexical, passages).tolist() == []

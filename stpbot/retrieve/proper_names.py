@@ -6,15 +6,15 @@ him than to unrelated ones (0.28 against 0.30), and the answer gate turned it
 away. A rare name written out in full is better evidence than that: a passage
 holding it is about what the question asks.
 
-A run of the question's words is a name when a passage writes those words as two
-or more capitalised words, or as an acronym; one capitalised word alone might be
-anything ("Birmingham" the city). People type "who is paul briddock" as often as
-they capitalise it, so the question's case is forgiven, but only for a run holding a
-word the model does not know: written in lower case, "social care" is the phrase,
-not the "Social Care" of an act's name. An acronym the glossary defines (CCG, CVS)
-is vocabulary that the glossary and the model read for its meaning, not a pointer to
-the few passages that use it. A name on every page ("NHS England") says nothing
-about which passage answers, so only names few passages hold count.
+A run of the question's words is a name when a passage writes those words as two or more
+capitalised words (the first may be a short number: "38 Degrees"), or as an acronym; one
+capitalised word alone might be anything ("Birmingham" the city). People type "who is
+paul briddock" as often as they capitalise it, so the question's case is forgiven, but
+only for a run holding a word the model does not know: written in lower case, "social
+care" is the phrase, not the "Social Care" of an act's name. An acronym the glossary
+defines (CCG, CVS) is vocabulary that the glossary and the model read for its meaning,
+not a pointer to the few passages that use it. A name on every page ("NHS England") says
+nothing about which passage answers, so only names few passages hold count.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ MOST_READ = 32
 LONGEST = 5
 
 _WORD = r"(?:[A-Z][a-z]+(?:['’]s)?|[A-Z]{2,}s?)"
-_NAME = re.compile(rf"{_WORD}(?:[ \t]+{_WORD})*")
+# A name may open with a short number ("38 Degrees", "10 Downing Street"), not a year.
+_NAME = re.compile(rf"(?:[0-9]{{1,3}}[ \t]+)?{_WORD}(?:[ \t]+{_WORD})*")
 _ACRONYM = re.compile(r"[A-Z]{3,}s?")
 _QUESTION_WORD = re.compile(r"[A-Za-z0-9][\w'’&-]*")
 # Words capitalised only because they open a sentence or a clause; never part of a
