@@ -134,3 +134,11 @@ def test_a_name_may_open_with_a_number_but_not_with_a_year():
     lexical, passages = _collection(texts)
     assert named_rows("Who are 38 Degrees?", lexical, passages).tolist() == [30]
     assert named_rows("What happened in 2016 Healthwatch?", lexical, passages).tolist() == []
+
+
+def test_a_number_inside_a_name_keeps_it_whole():
+    texts = [*FILLER, "Even the Radio 4 Today programme covers its reports."]
+    lexical, passages = _collection(texts)
+    assert named_rows("Does Radio 4 Today cover it?", lexical, passages).tolist() == [30]
+    # The tail of a year is not a number of a name.
+    assert named_rows("What did the 2012 Act do?", lexical, passages).tolist() == []

@@ -40,8 +40,10 @@ MOST_READ = 32
 LONGEST = 5
 
 _WORD = r"(?:[A-Z][a-z]+(?:['’]s)?|[A-Z]{2,}s?)"
-# A name may open with a short number ("38 Degrees", "10 Downing Street"), not a year.
-_NAME = re.compile(rf"(?:[0-9]{{1,3}}[ \t]+)?{_WORD}(?:[ \t]+{_WORD})*")
+# A name may hold a short number ("38 Degrees", "Radio 4 Today"), not a year, and at
+# least one word.
+_NUMBER = r"(?<![\w.,])[0-9]{1,3}(?![\w.,])"
+_NAME = re.compile(rf"(?:{_NUMBER}[ \t]+)*{_WORD}(?:[ \t]+(?:{_WORD}|{_NUMBER}(?=[ \t]+[A-Z])))*")
 _ACRONYM = re.compile(r"[A-Z]{3,}s?")
 _QUESTION_WORD = re.compile(r"[A-Za-z0-9][\w'’&-]*")
 # Words capitalised only because they open a sentence or a clause; never part of a
