@@ -21,7 +21,7 @@ MODEL_CACHE = "models"
 # passage must match. Chosen on the pooled shared question sets as the middle of the
 # best region (`stpbot eval --cv 5` shows the cross-validated figures and how far the
 # choice moves between folds).
-DEFAULT_THRESHOLD = 0.52
+DEFAULT_THRESHOLD = 0.53
 MAX_QUESTION_CHARS = 2000
 # Late interaction reads each passage's token states, kept by the build up to this many
 # passages (about 40 kB each on disk, memory-mapped); a larger index ranks without it.

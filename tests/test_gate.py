@@ -73,6 +73,18 @@ def test_a_rare_name_is_matched_word_for_word_and_carries_the_question(tmp_path,
     assert not engine.ask("What are the purdah rules for the consultation?").answered
 
 
+def test_a_name_the_briefings_never_write_counts_as_unmatched(tmp_path, embedder):
+    engine = _engine(tmp_path, embedder, REPORT_WITH_A_NAME)
+    gate = engine.retriever.gate
+    about = "What did {} say about the stroke unit?"
+    assert gate.clears(engine.assess(about.format("Dame Alice Pemberton-Smyth")).signals)
+    # A body the report never names, in words it uses: "county" and "stroke" match.
+    assert not gate.clears(engine.assess(about.format("the County Stroke Alliance")).signals)
+    # Typed in capitals, a question's capitals tell nothing: it is not declined for them.
+    shouted = about.format("Dame Alice Pemberton-Smyth").upper()
+    assert gate.clears(engine.assess(shouted).signals)
+
+
 QUOTE_RUNNING_ON = """\
 ---
 title: The hospital plan

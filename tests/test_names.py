@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from stpbot.index.lexical import LexicalIndex
-from stpbot.retrieve.proper_names import MOST_PASSAGES, named_rows
+from stpbot.retrieve.proper_names import (
+    MOST_PASSAGES,
+    NameRun,
+    named_rows,
+    unwritten_mask,
+    unwritten_names,
+)
 from tests.support import make_passage
 
 
@@ -142,3 +148,43 @@ def test_a_number_inside_a_name_keeps_it_whole():
     assert named_rows("Does Radio 4 Today cover it?", lexical, passages).tolist() == [30]
     # The tail of a year is not a number of a name.
     assert named_rows("What did the 2012 Act do?", lexical, passages).tolist() == []
+
+
+def test_the_words_of_a_name_nothing_writes_are_unwritten():
+    texts = [*FILLER, "Both 38 Degrees and the Nuffield Trust reviewed the plans."]
+    lexical, passages = _collection(texts)
+    captions = "Ten reflections / Chris Hopson"
+
+    def unwritten(question: str) -> list[str]:
+        names = unwritten_names(question, lexical, passages, captions)
+        return sorted(p for n in names for p, u in zip(n.pieces, n.unwritten, strict=True) if u)
+
+    assert unwritten("What did Jeremy Hunt say about the plans?") == ["hunt", "jeremy"]
+    assert unwritten("What did Jeremy Hunt's team say?") == ["hunt", "jeremy", "s"]
+    # Two names the collection writes, run together; a document's author.
+    assert unwritten("38 Degrees Nuffield Trust reviews") == []
+    assert unwritten("What is Chris Hopson's view?") == []
+    # Half a name written elsewhere is not the name: "Nuffield Review" is another body.
+    assert unwritten("What did the Nuffield Review find?") == ["nuffield", "review"]
+    # One capitalised word says nothing; nor do the capitals of a shouted question.
+    assert unwritten("What did Hunt say?") == []
+    assert unwritten("WHAT DID JEREMY HUNT SAY?") == []
+    assert unwritten("What Did Jeremy Hunt Say?") == []
+
+
+def test_only_the_tokens_of_the_name_itself_count_as_unwritten():
+    name = NameRun(("county", "stroke", "alliance"), (True, True, True))
+    # "What did the County Stroke Alliance say about the stroke unit?", word by token.
+    words = ["what", "did", "the", "county", "stroke", "all", "all", "say", "the", "stroke"]
+    words[5:7] = ["alliance", "alliance"]  # one word in two pieces
+    assert unwritten_mask([name], words).tolist() == [
+        *[False] * 3,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert not unwritten_mask([name], ["stroke", "alliance"]).any()

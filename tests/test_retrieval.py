@@ -144,10 +144,10 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
     # The figures of docs/benchmarks.md ("Quality"), less about one question each (90
     # in scope, 25 out): an install's int8 export may move a question across an edge.
     report = _pooled(engine, [shared_eval / "questions.jsonl", shared_eval / "paraphrases.jsonl"])
-    assert report.recall(1) >= 0.78
-    assert report.recall(3) >= 0.84
-    assert report.answered_in_scope >= 0.94
-    assert report.abstention >= 0.88
+    assert report.recall(1) >= 0.77
+    assert report.recall(3) >= 0.83
+    assert report.answered_in_scope >= 0.92
+    assert report.abstention >= 0.92
     assert report.of_set("questions.jsonl").recall(3) >= 0.95
 
 
@@ -155,9 +155,9 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
     ("name", "floors"),
     [
         # 46 in scope and 15 out: one question is 0.022 and 0.067.
-        ("own-paraphrases.jsonl", (0.67, 0.82, 0.93, 0.66)),
+        ("own-paraphrases.jsonl", (0.65, 0.80, 0.91, 0.8)),
         # 35 in scope and 12 out, written before the changes they check: 0.029 and 0.083.
-        ("own-paraphrases-2.jsonl", (0.74, 0.88, 0.94, 0.5)),
+        ("own-paraphrases-2.jsonl", (0.74, 0.85, 0.91, 0.5)),
     ],
 )
 def test_our_own_paraphrases_which_nothing_was_tuned_on(engine, name, floors):

@@ -119,10 +119,16 @@ def best_matches(question: Tokens, store: TokenStore, rows: np.ndarray) -> np.nd
     return np.asarray(_best_matches(question.vectors, store, rows).max(axis=0))
 
 
-def support(best: np.ndarray, weights: np.ndarray, named: np.ndarray | None = None) -> float:
+def support(
+    best: np.ndarray,
+    weights: np.ndarray,
+    named: np.ndarray | None = None,
+    unwritten: np.ndarray | None = None,
+) -> float:
     """The share of the question's information that passages match, from each question
     token's best cosine in them (`best_matches`), weighted by `weights`. Tokens that
-    `named` marks (the name of whoever speaks in the passage) count as matched."""
+    `named` marks (the name of whoever speaks in the passage) count as matched; those
+    `unwritten` marks (a name the collection never writes), as unmatched."""
     import numpy as np
 
     total = float(weights.sum())
@@ -130,4 +136,6 @@ def support(best: np.ndarray, weights: np.ndarray, named: np.ndarray | None = No
         return 0.0
     if named is not None:
         best = np.where(named, np.float32(1.0), best)
+    if unwritten is not None:
+        best = np.where(unwritten, np.float32(0.0), best)
     return float(best @ weights) / total

@@ -15,11 +15,17 @@ care" is the phrase, not the "Social Care" of an act's name. An acronym the glos
 defines (CCG, CVS) is vocabulary that the glossary and the model read for its meaning,
 not a pointer to the few passages that use it. A name on every page ("NHS England") says
 nothing about which passage answers, so only names few passages hold count.
+
+The other way round, a name the question writes that the collection never does ("What
+did Jeremy Hunt say about STPs?") cannot be matched by any passage: the gate counts its
+words as unmatched (`unwritten_names`), however alike their token states look.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stpbot.index.lexical import query_tokens
@@ -140,3 +146,99 @@ def named_rows(
         if 0 < len(holding) <= MOST_PASSAGES:
             found.update(holding)
     return np.array(sorted(found), dtype=np.int64)
+
+
+def _written(
+    words: Sequence[str], lexical: LexicalIndex, passages: Sequence[Passage], captions: str
+) -> bool:
+    """Whether a passage or a document's caption writes `words`, in any case. A run
+    whose rarest word many passages hold counts as written, unread."""
+    run = " ".join(words)
+    pattern = re.compile(_pattern(run), re.IGNORECASE)
+    rows = lexical.rows_with_rarest(query_tokens(run), MOST_READ)
+    if rows is None:
+        return True
+    if any(pattern.search(passages[row].spoken) for row in rows.tolist()):
+        return True
+    return pattern.search(captions) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NameRun:
+    """A name the question writes, as lower-case word pieces ("Plan's": "plan", "s"),
+    and which of them the collection never writes as part of it."""
+
+    pieces: tuple[str, ...]
+    unwritten: tuple[bool, ...]
+
+
+def _pieces(word: str) -> list[str]:
+    """A word as the model's lower-case, accent-free tokenizer splits it into words."""
+    plain = unicodedata.normalize("NFKD", word.lower())
+    return re.findall(r"[a-z0-9]+", "".join(c for c in plain if not unicodedata.combining(c)))
+
+
+def unwritten_names(
+    question: str, lexical: LexicalIndex, passages: Sequence[Passage], captions: str
+) -> tuple[NameRun, ...]:
+    """Names the question writes as two or more capitalised words that some of whose
+    words no passage nor caption (`captions`, their text) writes as part of them.
+
+    A word counts as written when a run of two or more of the name's words holding it
+    is, so "38 Degrees Nuffield Trust" is two names the briefings hold. A question in
+    capitals or title case says nothing by its capitals, and has none.
+    """
+    if not re.search(r"(?<![\w'’])[a-z]", question):
+        return ()
+    out: list[NameRun] = []
+    for match in _NAME.finditer(question):
+        parts = match.group().split()
+        while parts and parts[0] in _OPENERS:
+            parts = parts[1:]
+        while parts and parts[-1] in _OPENERS:
+            parts = parts[:-1]
+        if len(parts) < 2:
+            continue
+        covered = [False] * len(parts)
+        for i in range(len(parts) - 1):
+            for j in range(len(parts), i + 1, -1):
+                if all(covered[i:j]):
+                    break
+                if _written(parts[i:j], lexical, passages, captions):
+                    covered[i:j] = [True] * (j - i)
+                    break
+        pieces: list[str] = []
+        unwritten: list[bool] = []
+        for word, known in zip(parts, covered, strict=True):
+            acronym = _ACRONYM.fullmatch(word) is not None
+            missing = not known and not (acronym and _written([word], lexical, passages, captions))
+            split = _pieces(word)
+            pieces += split
+            unwritten += [missing] * len(split)
+        if any(unwritten):
+            out.append(NameRun(tuple(pieces), tuple(unwritten)))
+    return tuple(out)
+
+
+def unwritten_mask(names: Sequence[NameRun], words: Sequence[str]) -> np.ndarray:
+    """Which tokens (by `words`, the whole word each is a piece of) belong to an unwritten
+    word of `names`, where the name's words stand together in the question."""
+    import numpy as np
+
+    mask = np.zeros(len(words), dtype=bool)
+    # Consecutive tokens of one word are one word here; positions keep its tokens.
+    spans: list[tuple[str, list[int]]] = []
+    for at, word in enumerate(words):
+        if spans and at > 0 and words[at - 1] == word and spans[-1][1][-1] == at - 1:
+            spans[-1][1].append(at)
+        else:
+            spans.append((word, [at]))
+    said = [word for word, _ in spans]
+    for name in names:
+        n = len(name.pieces)
+        for start in range(len(said) - n + 1):
+            if tuple(said[start : start + n]) == name.pieces:
+                for k, missing in enumerate(name.unwritten):
+                    if missing:
+                        mask[spans[start + k][1]] = True
+    return mask

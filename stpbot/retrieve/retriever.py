@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from stpbot.glossary import Glossary
@@ -33,7 +33,7 @@ from stpbot.retrieve.late import (
     single_threaded_blas,
     support,
 )
-from stpbot.retrieve.proper_names import named_rows
+from stpbot.retrieve.proper_names import NameRun, named_rows, unwritten_mask, unwritten_names
 from stpbot.retrieve.shortlist import marks, runs, top_positive, union, unit_max
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class _Query:
     tokens: Tokens | None  # for late interaction and the gate, when the model gives them
     weights: np.ndarray | None  # each token's share of the question's information
     words: tuple[str, ...]  # the whole word each token is a piece of
+    unwritten: tuple[NameRun, ...]  # names the question writes and the collection does not
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,8 @@ class Retriever:
         if named.size:
             rows = union(rows, named)
         whole = tuple(token_words(pieces))
-        return _Query(text, vector, lexical, rows, named, tokens, weights, whole)
+        unwritten = unwritten_names(text, self.index.lexical, self.index.passages, self._captions)
+        return _Query(text, vector, lexical, rows, named, tokens, weights, whole, unwritten)
 
     def _score(self, rows: np.ndarray, query: _Query) -> _Scores:
         """Dense score of each row (its best view), fused with its BM25 score."""
@@ -303,6 +305,12 @@ class Retriever:
         """
         return list(self._pool(query, limit, previous))
 
+    @cached_property
+    def _captions(self) -> str:
+        """Every document's title, publisher and author, one per line, to look names up in."""
+        fields = ((s.title, s.publisher, s.author) for s in self.index.sources.values())
+        return "\n".join(" / ".join(f for f in each if f) for each in fields)
+
     def _defined(self, term: str) -> bool:
         """Whether the glossary explains `term` (then it is vocabulary, not a name)."""
         return self.glossary.lookup(term) is not None
@@ -332,14 +340,17 @@ class Retriever:
             fresh = self.embedder.embed_tokens([passages[r].text for r in rows])
             store = TokenStore.of(fresh, [False] * len(fresh), self.embedder.dimension)
             read = np.arange(len(fresh), dtype=np.int64)
-        named = None
+        named = unwritten = None
         speaker = passages[row].speaker
         if speaker:
             # A quote running on from "Sir Bruce said:" is his words, though it does not
             # name him (chunk/speakers.py): his name counts as matched.
             names = words_of(speaker)
             named = np.array([word in names for word in query.words], dtype=bool)
-        return support(best_matches(query.tokens, store, read), query.weights, named)
+        if query.unwritten:
+            unwritten = unwritten_mask(query.unwritten, query.words)
+        best = best_matches(query.tokens, store, read)
+        return support(best, query.weights, named, unwritten)
 
     def relevant(self, query: str, limit: int) -> list[Hit]:
         """The best `limit` candidates if the gate lets the question be answered, else
