@@ -188,3 +188,18 @@ def test_only_the_tokens_of_the_name_itself_count_as_unwritten():
         False,
     ]
     assert not unwritten_mask([name], ["stroke", "alliance"]).any()
+
+
+def test_a_year_nothing_writes_is_unwritten_like_a_name():
+    texts = [*FILLER, "In 2016 the plans were published for 2017/18."]
+    lexical, passages = _collection(texts)
+
+    def unwritten(question: str) -> list[str]:
+        names = unwritten_names(question, lexical, passages, "")
+        return sorted(p for n in names for p, u in zip(n.pieces, n.unwritten, strict=True) if u)
+
+    assert unwritten("How many beds were lost since 2010?") == ["2010"]
+    assert unwritten("What was spent in 2019/20?") == ["20", "2019"]
+    assert unwritten("What happened in 2016?") == []
+    assert unwritten("WHAT IS THE BUDGET FOR 2017/18?") == []
+    assert unwritten("WHAT IS THE BUDGET FOR 2011?") == ["2011"]

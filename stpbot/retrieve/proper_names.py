@@ -51,6 +51,8 @@ _WORD = r"(?:[A-Z][a-z]+(?:['’]s)?|[A-Z]{2,}s?)"
 _NUMBER = r"(?<![\w.,])[0-9]{1,3}(?![\w.,])"
 _NAME = re.compile(rf"(?:{_NUMBER}[ \t]+)*{_WORD}(?:[ \t]+(?:{_WORD}|{_NUMBER}(?=[ \t]+[A-Z])))*")
 _ACRONYM = re.compile(r"[A-Z]{3,}s?")
+# A year, or a financial year ("2017/18"): as specific as a name.
+_YEAR = re.compile(r"(?<![\w/.,])(?:19|20)[0-9]{2}(?:/[0-9]{2})?(?![\w/]|[.,][0-9])")
 _QUESTION_WORD = re.compile(r"[A-Za-z0-9][\w'’&-]*")
 # Words capitalised only because they open a sentence or a clause; never part of a
 # name at either end.
@@ -181,16 +183,21 @@ def _pieces(word: str) -> list[str]:
 def unwritten_names(
     question: str, lexical: LexicalIndex, passages: Sequence[Passage], captions: str
 ) -> tuple[NameRun, ...]:
-    """Names the question writes as two or more capitalised words that some of whose
-    words no passage nor caption (`captions`, their text) writes as part of them.
+    """Names the question writes as two or more capitalised words, some of whose words
+    no passage nor caption (`captions`, their text) writes as part of them; and years
+    ("since 2010", "2017/18") that none writes.
 
     A word counts as written when a run of two or more of the name's words holding it
     is, so "38 Degrees Nuffield Trust" is two names the briefings hold. A question in
-    capitals or title case says nothing by its capitals, and has none.
+    capitals or title case says nothing by its capitals: only its years count.
     """
-    if not re.search(r"(?<![\w'’])[a-z]", question):
-        return ()
     out: list[NameRun] = []
+    for year in dict.fromkeys(_YEAR.findall(question)):
+        if not _written([year], lexical, passages, captions):
+            digits = tuple(_pieces(year))
+            out.append(NameRun(digits, (True,) * len(digits)))
+    if not re.search(r"(?<![\w'’])[a-z]", question):
+        return tuple(out)
     for match in _NAME.finditer(question):
         parts = match.group().split()
         while parts and parts[0] in _OPENERS:
