@@ -10,6 +10,7 @@ import pytest
 from stpbot.calibration import _folds, choose_gate, cross_validate
 from stpbot.evaluation import LabelledQuestion, QuestionResult, Report
 from stpbot.retrieve.gate import Gate, Signals
+from tests.support import engine_over
 
 REPORT = """\
 ---
@@ -42,14 +43,7 @@ def test_the_gate_reads_support_and_not_the_cosine():
 
 
 def _engine(tmp_path, embedder, text):
-    from stpbot.engine import Engine
-    from stpbot.index.build import build_index
-
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "plan.md").write_text(text, encoding="utf-8")
-    build_index(knowledge, tmp_path / "index", embedder)
-    return Engine.open(knowledge_dir=knowledge, index_dir=tmp_path / "index", embedder=embedder)
+    return engine_over(tmp_path, embedder, {"plan.md": text})
 
 
 def test_a_near_domain_question_whose_key_words_nothing_matches_is_declined(tmp_path, embedder):

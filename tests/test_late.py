@@ -12,7 +12,7 @@ from stpbot.index.build import build_index
 from stpbot.index.store import load_index, read_manifest
 from stpbot.index.tokens import Captions, TokenStore
 from stpbot.retrieve.late import late_scores, reranked, standardised
-from tests.support import KNOWLEDGE
+from tests.support import KNOWLEDGE, engine_over
 
 DIM = 4
 # Four "words", one axis each.
@@ -155,12 +155,7 @@ The board will meet in public every second month from now on.
 
 
 def test_a_question_naming_the_publisher_finds_that_document_s_passage(tmp_path, embedder):
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "north.md").write_text(NORTH, encoding="utf-8")
-    (knowledge / "south.md").write_text(SOUTH, encoding="utf-8")
-    build_index(knowledge, tmp_path / "index", embedder)
-    engine = Engine.open(knowledge_dir=knowledge, index_dir=tmp_path / "index", embedder=embedder)
+    engine = engine_over(tmp_path, embedder, {"north.md": NORTH, "south.md": SOUTH})
     for publisher, wanted in (
         ("Southmoor Patients Forum", "south"),
         ("Northshire Healthwatch", "north"),

@@ -133,3 +133,16 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def engine_over(folder: Path, embedder, files: dict[str, str]):
+    """An engine over a knowledge folder of `files` (name: text), built in `folder`."""
+    from stpbot.engine import Engine
+    from stpbot.index.build import build_index
+
+    knowledge = folder / "knowledge"
+    knowledge.mkdir()
+    for name, text in files.items():
+        (knowledge / name).write_text(text, encoding="utf-8")
+    build_index(knowledge, folder / "index", embedder)
+    return Engine.open(knowledge_dir=knowledge, index_dir=folder / "index", embedder=embedder)
