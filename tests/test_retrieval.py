@@ -158,6 +158,9 @@ def test_the_shared_sets_pooled_hold_their_measured_figures(engine, shared_eval)
         ("own-paraphrases.jsonl", (0.65, 0.80, 0.91, 0.8)),
         # 35 in scope and 12 out, written before the changes they check: 0.029 and 0.083.
         ("own-paraphrases-2.jsonl", (0.74, 0.85, 0.91, 0.5)),
+        # 35 in scope and 15 out, written by a helper that saw only the briefings, after
+        # the ninth round's changes and never tuned on: 0.029 and 0.067.
+        ("own-paraphrases-3.jsonl", (0.48, 0.77, 0.82, 0.8)),
     ],
 )
 def test_our_own_paraphrases_which_nothing_was_tuned_on(engine, name, floors):
