@@ -282,7 +282,7 @@ class _Assembly:
         store = previous.tokens
         self.tokens.append([store.passage(i) for i in rows] if store is not None else [])
         for i in rows:
-            text = caption(entry.source, previous.passages[i])
+            text = caption(entry.source, previous.passages[i].heading)
             self.captions.append(text)
             if store is not None and store.captions is not None:
                 kept = store.captions
@@ -296,7 +296,7 @@ class _Assembly:
         """A new or changed document: its views join the plan of texts to embed."""
         import numpy as np
 
-        captions = [caption(document.source, p) for p in passages]
+        captions = [caption(document.source, p.heading) for p in passages]
         planned = self.plan.add(passages, captions)
         self.captions.extend(captions)
         self.to_embed.append((len(self.pieces), planned))

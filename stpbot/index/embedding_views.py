@@ -40,10 +40,10 @@ def preceding(passages: list[Passage]) -> list[str]:
     return ["", *(p.text for p in passages[:-1])]
 
 
-def caption(source: Source, passage: Passage) -> str:
-    """What a reader sees above the passage: its document's title, publisher and author,
-    and its section heading, each once."""
-    parts = (source.title, source.publisher, source.author, passage.heading)
+def caption(source: Source, heading: str | None = None) -> str:
+    """What a reader sees above a passage: its document's title, publisher and author,
+    and its section `heading`, each once."""
+    parts = (source.title, source.publisher, source.author, heading)
     return ". ".join(dict.fromkeys(part.strip() for part in parts if part and part.strip()))
 
 

@@ -236,7 +236,7 @@ def unwritten_mask(names: Sequence[NameRun], words: Sequence[str]) -> np.ndarray
     # Consecutive tokens of one word are one word here; positions keep its tokens.
     spans: list[tuple[str, list[int]]] = []
     for at, word in enumerate(words):
-        if spans and at > 0 and words[at - 1] == word and spans[-1][1][-1] == at - 1:
+        if spans and spans[-1][0] == word:
             spans[-1][1].append(at)
         else:
             spans.append((word, [at]))

@@ -17,7 +17,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from stpbot.glossary import Glossary
-from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE
+from stpbot.index.embedding_views import ROLE_CONTEXT, ROLE_PASSAGE, caption
 from stpbot.index.lexical import query_tokens
 from stpbot.index.tokens import TokenStore
 from stpbot.index.vectors import SEARCH_K, inner_products, search_soon
@@ -307,9 +307,9 @@ class Retriever:
 
     @cached_property
     def _captions(self) -> str:
-        """Every document's title, publisher and author, one per line, to look names up in."""
-        fields = ((s.title, s.publisher, s.author) for s in self.index.sources.values())
-        return "\n".join(" / ".join(f for f in each if f) for each in fields)
+        """Every document's caption (title, publisher, author), one a line, to look names
+        up in."""
+        return "\n".join(caption(source) for source in self.index.sources.values())
 
     def _defined(self, term: str) -> bool:
         """Whether the glossary explains `term` (then it is vocabulary, not a name)."""
